@@ -1,0 +1,97 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+
+class User(AbstractUser):
+    """A person using the helpdesk. Roles come from groups, tiers and vendor links (see tickets.roles).
+
+    E-mail addresses are unique ignoring case, so an inbound e-mail maps to one person.
+    """
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"
+        constraints = [
+            models.UniqueConstraint(
+                Lower("email"),
+                condition=~Q(email=""),
+                name="core_user_email_unique_ci",
+                violation_error_message="A user with this e-mail address already exists.",
+            ),
+        ]
+
+    @property
+    def display_name(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class OutboxQuerySet(models.QuerySet):
+    def due(self, *, now, redeliver_before):
+        """Rows the relay should hand to Celery: pending and due, or relayed long ago and never finished."""
+        return self.filter(
+            Q(status=OutboxMessage.Status.PENDING, available_at__lte=now)
+            | Q(status=OutboxMessage.Status.RELAYED, relayed_at__lt=redeliver_before)
+        )
+
+
+class OutboxMessage(models.Model):
+    """Work for Celery recorded in the same transaction as the change that caused it.
+
+    The relay (a beat task) hands rows to Celery; the consumer marks a row done in the same
+    transaction as its own effect, so a message delivered twice acts once.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RELAYED = "relayed", "Handed to Celery"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed (gave up)"
+
+    task = models.CharField(max_length=200)
+    kwargs = models.JSONField(default=dict, blank=True)
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    available_at = models.DateTimeField(default=timezone.now)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    relayed_at = models.DateTimeField(null=True, blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    objects = OutboxQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            # The relay's only query: small because done rows drop out of it.
+            models.Index(
+                fields=["available_at"],
+                name="outbox_open_idx",
+                condition=Q(status__in=["pending", "relayed"]),
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "relayed", "done", "failed"]),
+                name="outbox_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="done", done_at__isnull=False) | ~Q(status="done"),
+                name="outbox_done_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} #{self.pk} ({self.status})"
+
+
+class Heartbeat(models.Model):
+    """Last time a background process (beat, worker) proved it was alive; read by /healthz."""
+
+    name = models.CharField(max_length=50, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class ReportsConfig(AppConfig):
+    """KPI dashboards and satisfaction surveys."""
+
+    name = "reports"
+    verbose_name = "Reports"

@@ -1,0 +1,67 @@
+"""factory_boy factories and role helpers shared by every test."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+
+from tickets import roles
+from tickets.models import Vendor, VendorContact
+from tickets.services import set_agent_tiers
+
+PASSWORD = "correct-horse-battery"
+
+
+def group(name: str) -> Group:
+    # Transactional tests flush the tables, data-migration rows included, so make sure.
+    return Group.objects.get_or_create(name=name)[0]
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+
+
+class VendorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Vendor
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"Vendor {n}")
+
+
+def make_requester(**kwargs):
+    user = UserFactory(**kwargs)
+    user.groups.add(group(roles.GROUP_REQUESTER))
+    return user
+
+
+def make_agent(*tiers: int, **kwargs):
+    group(roles.GROUP_AGENT)
+    user = UserFactory(**kwargs)
+    set_agent_tiers(user=user, tiers=list(tiers or (1,)))
+    return user
+
+
+def make_manager(**kwargs):
+    user = UserFactory(**kwargs)
+    user.groups.add(group(roles.GROUP_MANAGER))
+    return user
+
+
+def make_admin(**kwargs):
+    user = UserFactory(is_staff=True, is_superuser=True, **kwargs)
+    user.groups.add(group(roles.GROUP_ADMIN))
+    return user
+
+
+def make_vendor_contact(vendor=None, **kwargs):
+    user = UserFactory(**kwargs)
+    VendorContact.objects.create(user=user, vendor=vendor or VendorFactory())
+    return user

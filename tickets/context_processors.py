@@ -1,0 +1,42 @@
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.urls import reverse
+
+from . import roles
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    active: bool
+
+
+def _items_for(user) -> list[tuple[str, str]]:
+    items: list[tuple[str, str]] = []
+    if roles.is_manager(user):
+        items.append(("Dashboard", "reports:dashboard"))
+    if roles.is_agent(user) or roles.is_manager(user):
+        items.append(("Queues", "tickets:queues"))
+    if roles.is_vendor_contact(user):
+        items.append(("Vendor tickets", "tickets:vendor_home"))
+    items.append(("My tickets", "tickets:portal"))
+    if roles.is_admin(user) and user.is_staff:
+        items.append(("Admin", "admin:index"))
+    return items
+
+
+def navigation(request):
+    """Navigation that follows the user's role, the role's label and the version for the footer."""
+    context = {"helpdesk_version": settings.HELPDESK_VERSION, "nav_items": [], "user_role_label": ""}
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return context
+    nav = []
+    for label, name in _items_for(user):
+        url = reverse(name)
+        nav.append(NavItem(label=label, url=url, active=request.path.startswith(url)))
+    context["nav_items"] = nav
+    context["user_role_label"] = roles.primary_role(user).label
+    return context

@@ -1,0 +1,149 @@
+"""Who is who. Every role check of every app goes through these functions.
+
+A user's roles come from their groups (Requester, Agent, Manager, Admin, created by a data
+migration), their tier memberships and their vendor link. They are read in one query and
+cached on the user object for the rest of the request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.core.exceptions import PermissionDenied
+from django.db import models
+from django.db.models import F, Q
+
+GROUP_REQUESTER = "Requester"
+GROUP_AGENT = "Agent"
+GROUP_MANAGER = "Manager"
+GROUP_ADMIN = "Admin"
+ALL_GROUPS = (GROUP_REQUESTER, GROUP_AGENT, GROUP_MANAGER, GROUP_ADMIN)
+
+
+class Role(models.TextChoices):
+    ADMIN = "admin", "Admin"
+    MANAGER = "manager", "Manager"
+    AGENT = "agent", "Agent"
+    VENDOR = "vendor", "Vendor contact"
+    REQUESTER = "requester", "Requester"
+
+
+@dataclass(frozen=True)
+class RoleInfo:
+    groups: frozenset[str]
+    tiers: frozenset[int]
+    vendor_id: int | None
+    is_superuser: bool
+
+
+_NOBODY = RoleInfo(groups=frozenset(), tiers=frozenset(), vendor_id=None, is_superuser=False)
+_CACHE_ATTR = "_helpdesk_role_info"
+
+
+def role_info(user) -> RoleInfo:
+    """Groups, tiers and vendor of ``user`` (one query, then cached on the user object)."""
+    if user is None or not user.is_authenticated:
+        return _NOBODY
+    cached = getattr(user, _CACHE_ATTR, None)
+    if cached is not None:
+        return cached
+    from django.contrib.auth import get_user_model
+
+    row = (
+        get_user_model()
+        .objects.filter(pk=user.pk)
+        .annotate(
+            group_names=ArrayAgg("groups__name", distinct=True, filter=Q(groups__isnull=False), default=[]),
+            tier_numbers=ArrayAgg(
+                "tier_memberships__tier", distinct=True, filter=Q(tier_memberships__isnull=False), default=[]
+            ),
+            vendor=F("vendor_contact__vendor_id"),
+        )
+        .values("group_names", "tier_numbers", "vendor")
+        .first()
+    )
+    info = (
+        RoleInfo(
+            groups=frozenset(row["group_names"]),
+            tiers=frozenset(row["tier_numbers"]),
+            vendor_id=row["vendor"],
+            is_superuser=user.is_superuser,
+        )
+        if row
+        else _NOBODY
+    )
+    setattr(user, _CACHE_ATTR, info)
+    return info
+
+
+def forget_roles(user) -> None:
+    """Drop the cached role info after changing a user's groups, tiers or vendor."""
+    if hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def is_admin(user) -> bool:
+    info = role_info(user)
+    return info.is_superuser or GROUP_ADMIN in info.groups
+
+
+def is_manager(user) -> bool:
+    info = role_info(user)
+    return info.is_superuser or GROUP_MANAGER in info.groups
+
+
+def is_agent(user) -> bool:
+    """Member of the Agent group with at least one tier."""
+    info = role_info(user)
+    return GROUP_AGENT in info.groups and bool(info.tiers)
+
+
+def is_vendor_contact(user) -> bool:
+    return role_info(user).vendor_id is not None
+
+
+def agent_tiers(user) -> frozenset[int]:
+    """Tiers whose queues ``user`` works (empty for non-agents)."""
+    return role_info(user).tiers if is_agent(user) else frozenset()
+
+
+def roles_of(user) -> list[Role]:
+    """Every role ``user`` holds, most powerful first; any signed-in user is at least a requester."""
+    if not user.is_authenticated:
+        return []
+    checks = (
+        (Role.ADMIN, is_admin),
+        (Role.MANAGER, is_manager),
+        (Role.AGENT, is_agent),
+        (Role.VENDOR, is_vendor_contact),
+    )
+    found = [role for role, check in checks if check(user)]
+    return [*found, Role.REQUESTER]
+
+
+def primary_role(user) -> Role | None:
+    roles = roles_of(user)
+    return roles[0] if roles else None
+
+
+def has_role(user, *roles: Role) -> bool:
+    return bool(set(roles_of(user)) & set(roles))
+
+
+def role_required(*roles: Role) -> Callable:
+    """View decorator: signed in (else to the login page) and holding one of ``roles`` (else 403)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(request, *args, **kwargs):
+            if not has_role(request.user, *roles):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return login_required(wrapped)
+
+    return decorator

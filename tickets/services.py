@@ -1,0 +1,80 @@
+"""Ticket-domain services. For now: setting up people (demo data, tier membership)."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from . import roles
+from .models import AGENT_TIERS, TierMembership, Vendor, VendorContact
+
+DEMO_PASSWORD = "helpdesk-demo"  # noqa: S105 - printed for the demo accounts on purpose
+
+
+def set_agent_tiers(*, user, tiers: list[int]) -> None:
+    """Make ``user`` an agent of exactly ``tiers`` (each 1-3); an empty list removes the Agent role.
+
+    Side effects: rewrites the user's tier memberships and Agent group membership.
+    """
+    bad = [t for t in tiers if t not in AGENT_TIERS]
+    if bad:
+        raise ValueError(f"agents belong to tiers 1-3, not {bad}")
+    with transaction.atomic():
+        TierMembership.objects.filter(user=user).exclude(tier__in=tiers).delete()
+        TierMembership.objects.bulk_create([TierMembership(user=user, tier=t) for t in tiers], ignore_conflicts=True)
+        agent_group = Group.objects.get(name=roles.GROUP_AGENT)
+        if tiers:
+            user.groups.add(agent_group)
+        else:
+            user.groups.remove(agent_group)
+    roles.forget_roles(user)
+
+
+DEMO_ACCOUNTS = [
+    # username, first, last, groups, tiers, vendor contact?, superuser?
+    ("requester", "Rita", "Requester", [roles.GROUP_REQUESTER], [], False, False),
+    ("agent1", "Alex", "First-Tier", [roles.GROUP_AGENT], [1], False, False),
+    ("agent2", "Bea", "Second-Tier", [roles.GROUP_AGENT], [2], False, False),
+    ("agent3", "Chris", "Third-Tier", [roles.GROUP_AGENT], [3], False, False),
+    ("vendor", "Victor", "Vendor", [], [], True, False),
+    ("manager", "Maya", "Manager", [roles.GROUP_MANAGER], [], False, False),
+    ("admin", "Ada", "Admin", [roles.GROUP_ADMIN], [], False, True),
+]
+DEMO_VENDOR = "Contoso Hardware"
+
+
+def seed_demo(*, password: str = DEMO_PASSWORD) -> list[tuple[str, str, bool]]:
+    """Create the demo accounts and vendor if missing; idempotent.
+
+    Returns (username, role label, created) per account. Passwords are set only when an
+    account is created, so a password changed later is kept.
+    """
+    user_model = get_user_model()
+    result = []
+    with transaction.atomic():
+        vendor, _ = Vendor.objects.get_or_create(
+            name=DEMO_VENDOR, defaults={"email": "support@contoso.example", "phone": "+1 555 0100"}
+        )
+        for username, first, last, groups, tiers, is_vendor, is_super in DEMO_ACCOUNTS:
+            user, created = user_model.objects.get_or_create(
+                username=username,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{username}@example.com",
+                    "is_staff": is_super,
+                    "is_superuser": is_super,
+                },
+            )
+            if created:
+                user.set_password(password)
+                user.save(update_fields=["password"])
+            user.groups.add(*Group.objects.filter(name__in=groups))
+            if tiers:
+                set_agent_tiers(user=user, tiers=tiers)
+            if is_vendor:
+                VendorContact.objects.get_or_create(user=user, defaults={"vendor": vendor})
+            roles.forget_roles(user)
+            result.append((username, roles.primary_role(user).label, created))
+    return result
