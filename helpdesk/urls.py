@@ -1,5 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -9,7 +11,15 @@ from tickets.views import home
 admin.site.site_header = "Helpdesk administration"
 admin.site.site_title = "Helpdesk admin"
 
+
+
+def favicon(request):
+    """Browsers ask for /favicon.ico on every page, admin included."""
+    return redirect(static("core/favicon.svg"), permanent=True)
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("", home, name="home"),
     path("healthz", healthz, name="healthz"),
     # Django's own views, with our templates; the login redirect honours only same-site next=.

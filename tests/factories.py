@@ -2,7 +2,6 @@
 
 import factory
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 
 from tickets import roles
 from tickets.models import Vendor, VendorContact
@@ -11,21 +10,23 @@ from tickets.services import set_agent_tiers
 PASSWORD = "correct-horse-battery"
 
 
-def group(name: str) -> Group:
-    # Transactional tests flush the tables, data-migration rows included, so make sure.
-    return Group.objects.get_or_create(name=name)[0]
-
+group = roles.group
 
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
+        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
-    password = factory.PostGenerationMethodCall("set_password", PASSWORD)
+    @factory.post_generation
+    def password(obj, create, extracted, **kwargs):
+        obj.set_password(extracted or PASSWORD)
+        if create:
+            obj.save(update_fields=["password"])
 
 
 class VendorFactory(factory.django.DjangoModelFactory):

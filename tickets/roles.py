@@ -24,6 +24,13 @@ GROUP_ADMIN = "Admin"
 ALL_GROUPS = (GROUP_REQUESTER, GROUP_AGENT, GROUP_MANAGER, GROUP_ADMIN)
 
 
+def group(name: str):
+    """The auth group ``name``; created if missing (a data migration creates all four up front)."""
+    from django.contrib.auth.models import Group
+
+    return Group.objects.get_or_create(name=name)[0]
+
+
 class Role(models.TextChoices):
     ADMIN = "admin", "Admin"
     MANAGER = "manager", "Manager"

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.db import transaction
 
 from . import roles
@@ -23,7 +22,7 @@ def set_agent_tiers(*, user, tiers: list[int]) -> None:
     with transaction.atomic():
         TierMembership.objects.filter(user=user).exclude(tier__in=tiers).delete()
         TierMembership.objects.bulk_create([TierMembership(user=user, tier=t) for t in tiers], ignore_conflicts=True)
-        agent_group = Group.objects.get(name=roles.GROUP_AGENT)
+        agent_group = roles.group(roles.GROUP_AGENT)
         if tiers:
             user.groups.add(agent_group)
         else:
@@ -70,7 +69,7 @@ def seed_demo(*, password: str = DEMO_PASSWORD) -> list[tuple[str, str, bool]]:
             if created:
                 user.set_password(password)
                 user.save(update_fields=["password"])
-            user.groups.add(*Group.objects.filter(name__in=groups))
+            user.groups.add(*(roles.group(name) for name in groups))
             if tiers:
                 set_agent_tiers(user=user, tiers=tiers)
             if is_vendor:
