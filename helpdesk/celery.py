@@ -8,6 +8,7 @@ start-up and can be seen and paused in the admin.
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "helpdesk.settings.local")
 
@@ -30,3 +31,11 @@ app.conf.beat_schedule = {
         "options": {"expires": 30.0},
     },
 }
+
+
+@worker_ready.connect
+def _worker_ready_heartbeat(**kwargs):
+    """Report the worker alive as soon as it starts, not only at the first scheduled heartbeat."""
+    from helpdesk.core.services import record_heartbeat
+
+    record_heartbeat("worker")
