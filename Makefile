@@ -53,7 +53,7 @@ test: install chromium lint
 	python -m pytest
 
 bench: install
-	@$(BIN)/python -m helpdesk.embedded run -- python manage.py bench
+	@$(BIN)/python -m helpdesk.embedded run -- sh -c "python manage.py collectstatic --noinput --verbosity 0 && python manage.py bench"
 
 stop: install
 	python -m helpdesk.embedded stop

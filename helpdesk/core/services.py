@@ -15,6 +15,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .models import Heartbeat, OutboxMessage
@@ -67,7 +68,8 @@ def relay_outbox(
     """
     now = now or timezone.now()
     redeliver_before = now - timedelta(seconds=settings.OUTBOX_REDELIVER_AFTER_SECONDS)
-    sent = 0
+    relayed: list[int] = []
+    failed: list[OutboxMessage] = []
     with transaction.atomic():
         rows = list(
             OutboxMessage.objects.due(now=now, redeliver_before=redeliver_before)
@@ -75,11 +77,11 @@ def relay_outbox(
             .order_by("id")[:batch]
         )
         for row in rows:
-            row.attempts += 1
             try:
                 publish(row)
             except Exception as exc:  # the broker's errors vary by transport; all mean "try later"
                 logger.warning("outbox #%s not relayed: %s", row.pk, exc)
+                row.attempts += 1
                 row.last_error = f"{type(exc).__name__}: {exc}"[:2000]
                 row.status = (
                     OutboxMessage.Status.FAILED
@@ -87,12 +89,17 @@ def relay_outbox(
                     else OutboxMessage.Status.PENDING
                 )
                 row.available_at = now + timedelta(seconds=backoff_seconds(row.attempts))
+                failed.append(row)
             else:
-                row.status = OutboxMessage.Status.RELAYED
-                row.relayed_at = now
-                sent += 1
-        OutboxMessage.objects.bulk_update(rows, ["attempts", "last_error", "status", "available_at", "relayed_at"])
-    return sent
+                relayed.append(row.pk)
+        # One UPDATE for the usual case; failures (rare, all at once when Redis is down) in a second.
+        if relayed:
+            OutboxMessage.objects.filter(pk__in=relayed).update(
+                status=OutboxMessage.Status.RELAYED, relayed_at=now, attempts=F("attempts") + 1
+            )
+        if failed:
+            OutboxMessage.objects.bulk_update(failed, ["attempts", "last_error", "status", "available_at"])
+    return len(relayed)
 
 
 def outbox_consumer(func: Callable) -> Callable:
