@@ -105,8 +105,13 @@ def stop_postgres(root: Path | None = None) -> bool:
         warnings.simplefilter("ignore")
         from pgserver import _commands
 
+    import pgserver
+
     kwargs = {"user": _pg_user()} if _pg_user() else {}
     _commands.pg_ctl(["-m", "fast", "-w", "stop"], pgdata=pgdata, **kwargs)
+    # pgserver keeps one handle per data folder per process; a stopped one must not be reused.
+    pgserver.PostgresServer._instances.pop(pgdata, None)
+    pgserver.PostgresServer._instances.pop(pgdata.resolve(), None)
     return True
 
 

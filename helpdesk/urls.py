@@ -12,7 +12,6 @@ admin.site.site_header = "Helpdesk administration"
 admin.site.site_title = "Helpdesk admin"
 
 
-
 def favicon(request):
     """Browsers ask for /favicon.ico on every page, admin included."""
     return redirect(static("core/favicon.svg"), permanent=True)

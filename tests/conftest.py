@@ -114,8 +114,18 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
 
     app.control.purge()
     worker = CeleryProcess(
-        ["worker", "--loglevel", "INFO", "--concurrency", "2", "--include", "tests.celery_tasks",
-         "--without-heartbeat", "--without-gossip", "--without-mingle"],
+        [
+            "worker",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "2",
+            "--include",
+            "tests.celery_tasks",
+            "--without-heartbeat",
+            "--without-gossip",
+            "--without-mingle",
+        ],
         tmp_path_factory.mktemp("celery") / "worker.log",
     )
     worker.wait_for_log("ready.")

@@ -12,6 +12,7 @@ PASSWORD = "correct-horse-battery"
 
 group = roles.group
 
+
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
@@ -22,6 +23,7 @@ class UserFactory(factory.django.DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
     first_name = factory.Faker("first_name")
     last_name = factory.Faker("last_name")
+
     @factory.post_generation
     def password(obj, create, extracted, **kwargs):
         obj.set_password(extracted or PASSWORD)

@@ -14,10 +14,16 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    """Comma-separated list; spaces around items are ignored ("a.example, b.example")."""
+    return [item.strip() for item in env.list(name, default=default) if item.strip()]
+
+
 SECRET_KEY = env("SECRET_KEY", default="insecure-local-only-key-change-me-in-production-0123456789")
 DEBUG = env.bool("DEBUG", default=False)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
-CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", default=[])
 HELPDESK_VERSION = __version__
 
 INSTALLED_APPS = [
@@ -55,7 +61,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "helpdesk.core.middleware.PermissionsPolicyMiddleware",
+    "helpdesk.core.middleware.SecurityHeadersMiddleware",
     # AxesMiddleware must be last: it turns a lockout into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -176,6 +182,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Tickets, tiers, SLA clocks, knowledge base and KPIs.",
     "VERSION": __version__,
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema and Swagger UI are for signed-in users and token holders, like the API itself.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
