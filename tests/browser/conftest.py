@@ -17,24 +17,30 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Chromium for one test module.
+
+    Playwright's sync API keeps an event loop running in this thread while it is started, and
+    Django refuses ORM calls from a thread with a running loop. The ORM calls browser tests
+    make between page actions are ordinary synchronous calls, so for the life of the browser
+    (and only then: module scope, so later tests run under the normal protection) the guard is
+    lifted.
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(f"Chromium not found at {CHROMIUM}: run 'make test' (it installs it) or set CHROMIUM_PATH")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as mp, sync_playwright() as playwright:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
 
 @pytest.fixture
-def page(browser, live_server, monkeypatch):
+def page(browser, live_server):
     """A fresh browser context per test; fails the test on any console error (CSP violations included)."""
-    # Playwright's sync API runs an event loop in this thread; the ORM calls the test makes
-    # between page actions are still plain synchronous calls. Only for this test.
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     context = browser.new_context(base_url=live_server.url)
     page = context.new_page()
     errors: list[str] = []
