@@ -24,6 +24,13 @@ app.conf.beat_schedule = {
         "schedule": 5.0,
         "options": {"expires": 5.0},
     },
+    # Every 10 min: close resolved tickets whose reopen window (days) has ended; minutes of
+    # lateness do not matter to anyone and the query is one indexed scan.
+    "close-expired-resolved": {
+        "task": "tickets.tasks.close_expired_resolved_task",
+        "schedule": 600.0,
+        "options": {"expires": 600.0},
+    },
     # Every 30 s: proves to /healthz that beat schedules and a worker runs.
     "heartbeat": {
         "task": "helpdesk.core.tasks.heartbeat_task",

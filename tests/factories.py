@@ -4,8 +4,8 @@ import factory
 from django.contrib.auth import get_user_model
 
 from tickets import roles
-from tickets.models import Vendor, VendorContact
-from tickets.services import set_agent_tiers
+from tickets.models import Category, Ticket, Vendor, VendorContact
+from tickets.services import create_ticket, set_agent_tiers
 
 PASSWORD = "correct-horse-battery"
 
@@ -68,3 +68,27 @@ def make_vendor_contact(vendor=None, **kwargs):
     user = UserFactory(**kwargs)
     VendorContact.objects.create(user=user, vendor=vendor or VendorFactory())
     return user
+
+
+class CategoryFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Category
+
+    name = factory.Sequence(lambda n: f"Category {n}")
+
+
+def make_ticket(requester=None, **kwargs) -> Ticket:
+    """A ticket made through the real service (so it has its CREATED event), then adjusted."""
+    requester = requester or make_requester()
+    fields = {
+        k: kwargs.pop(k)
+        for k in list(kwargs)
+        if k in {"subject", "description", "impact", "urgency", "category", "channel", "uploads"}
+    }
+    fields.setdefault("subject", "Printer on floor 3 jams")
+    fields.setdefault("description", "It jams on every **second** page.")
+    ticket = create_ticket(requester=requester, by=requester, **fields)
+    if kwargs:
+        Ticket.objects.filter(pk=ticket.pk).update(**kwargs)
+        ticket.refresh_from_db()
+    return ticket

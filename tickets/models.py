@@ -1,6 +1,9 @@
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class Tier(models.IntegerChoices):
@@ -57,3 +60,328 @@ class VendorContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} for {self.vendor}"
+
+
+class Status(models.TextChoices):
+    """Ticket lifecycle (DESIGN.md "Ticket lifecycle")."""
+
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    PENDING_REQUESTER = "pending_requester", "Waiting for requester"
+    PENDING_VENDOR = "pending_vendor", "Waiting for vendor"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+OPEN_STATUSES = (Status.NEW, Status.OPEN, Status.PENDING_REQUESTER, Status.PENDING_VENDOR)
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", "Portal"
+    EMAIL = "email", "E-mail"
+    PHONE = "phone", "Phone"
+    API = "api", "API"
+
+
+class Level(models.TextChoices):
+    """Impact and urgency, in the words requesters are offered."""
+
+    HIGH = "high", "High"
+    MEDIUM = "medium", "Medium"
+    LOW = "low", "Low"
+
+
+class Priority(models.IntegerChoices):
+    P1 = 1, "P1 - Critical"
+    P2 = 2, "P2 - High"
+    P3 = 3, "P3 - Medium"
+    P4 = 4, "P4 - Low"
+
+
+# Impact x urgency -> priority (DESIGN.md: high/high -> P1 ... low/low -> P4).
+PRIORITY_MATRIX: dict[tuple[str, str], int] = {
+    (Level.HIGH, Level.HIGH): Priority.P1,
+    (Level.HIGH, Level.MEDIUM): Priority.P2,
+    (Level.MEDIUM, Level.HIGH): Priority.P2,
+    (Level.HIGH, Level.LOW): Priority.P3,
+    (Level.MEDIUM, Level.MEDIUM): Priority.P3,
+    (Level.LOW, Level.HIGH): Priority.P3,
+    (Level.MEDIUM, Level.LOW): Priority.P4,
+    (Level.LOW, Level.MEDIUM): Priority.P4,
+    (Level.LOW, Level.LOW): Priority.P4,
+}
+
+
+def priority_for(impact: str, urgency: str) -> int:
+    return PRIORITY_MATRIX[(Level(impact), Level(urgency))]
+
+
+class Category(models.Model):
+    """A ticket category; a category may route new tickets to a tier other than tier 1."""
+
+    name = models.CharField(max_length=100)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
+    route_tier = models.PositiveSmallIntegerField(
+        choices=[(t.value, t.label) for t in AGENT_TIERS], default=Tier.T1, help_text="Tier that new tickets land in."
+    )
+    is_active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "name"], name="category_unique_name_in_parent"),
+            models.CheckConstraint(condition=Q(route_tier__gte=1, route_tier__lte=3), name="category_route_tier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.parent} / {self.name}" if self.parent_id else self.name
+
+
+class TicketQuerySet(models.QuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+    def in_tier(self, tier: int):
+        return self.filter(tier=tier)
+
+
+REFERENCE_PREFIX = "HD-"
+
+
+def format_reference(pk: int) -> str:
+    return f"{REFERENCE_PREFIX}{pk:06d}"
+
+
+def parse_reference(text: str) -> int | None:
+    """``HD-000123``, ``hd-123`` or ``123`` -> 123; anything else -> None."""
+    text = text.strip().upper()
+    if text.startswith(REFERENCE_PREFIX):
+        text = text[len(REFERENCE_PREFIX) :]
+    return int(text) if text.isdigit() and len(text) < 12 else None
+
+
+class Ticket(models.Model):
+    """A request for help. Invariants are database constraints; every change is a TicketEvent."""
+
+    subject = models.CharField(max_length=200)
+    description = models.TextField(help_text="Markdown.")
+    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets_requested")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    impact = models.CharField(max_length=6, choices=Level.choices, default=Level.MEDIUM)
+    urgency = models.CharField(max_length=6, choices=Level.choices, default=Level.MEDIUM)
+    priority = models.PositiveSmallIntegerField(choices=Priority.choices, default=Priority.P3)
+    priority_reason = models.CharField(
+        max_length=500, blank=True, help_text="Why an agent overrode the impact x urgency matrix."
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    tier = models.PositiveSmallIntegerField(choices=[(t.value, t.label) for t in Tier if t], default=Tier.T1)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets_assigned"
+    )
+    vendor = models.ForeignKey(Vendor, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    vendor_reference = models.CharField(max_length=100, blank=True)
+    is_swarm = models.BooleanField(default=False)
+    collaborators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="tickets_swarming")
+    watchers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="tickets_watched")
+    is_problem = models.BooleanField(default=False, help_text="A problem ticket that incidents can point at.")
+    problem = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incidents",
+        limit_choices_to={"is_problem": True},
+    )
+    related = models.ManyToManyField("self", blank=True, symmetrical=True)
+    merged_into = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged")
+    resolution_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # Queue pages: open tickets of a tier, highest priority and oldest first.
+            models.Index(
+                fields=["tier", "priority", "created_at"],
+                name="ticket_queue_idx",
+                condition=Q(status__in=["new", "open", "pending_requester", "pending_vendor"]),
+            ),
+            models.Index(fields=["requester", "-created_at"], name="ticket_requester_idx"),
+            models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
+            models.Index(fields=["vendor", "status"], name="ticket_vendor_idx"),
+            models.Index(fields=["status", "-created_at"], name="ticket_status_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(tier__gte=1, tier__lte=4), name="ticket_tier_1_to_4"),
+            models.CheckConstraint(condition=Q(priority__gte=1, priority__lte=4), name="ticket_priority_1_to_4"),
+            models.CheckConstraint(condition=Q(status__in=[s.value for s in Status]), name="ticket_status_valid"),
+            models.CheckConstraint(condition=Q(channel__in=[c.value for c in Channel]), name="ticket_channel_valid"),
+            # Tier 4 means "with a vendor", and only tier 4 has one.
+            models.CheckConstraint(
+                condition=Q(tier=4, vendor__isnull=False) | (~Q(tier=4) & Q(vendor__isnull=True)),
+                name="ticket_vendor_iff_tier_4",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["resolved", "closed"]) | Q(resolved_at__isnull=False),
+                name="ticket_resolved_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="closed") | Q(closed_at__isnull=False), name="ticket_closed_has_time"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["resolved", "closed"]) | ~Q(resolution_note=""),
+                name="ticket_resolved_has_note",
+            ),
+            models.CheckConstraint(condition=~Q(merged_into=models.F("pk")), name="ticket_not_merged_into_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.subject}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("tickets:detail", args=[self.pk])
+
+    @property
+    def reference(self) -> str:
+        return format_reference(self.pk) if self.pk else "HD-new"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+class MessageKind(models.TextChoices):
+    PUBLIC = "public", "Public reply"
+    INTERNAL = "internal", "Internal note"
+
+
+class TicketMessage(models.Model):
+    """A public reply (seen by the requester, watchers and the vendor) or an internal note (agents only)."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.PUBLIC)
+    body = models.TextField(help_text="Markdown.")
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["ticket", "created_at"], name="message_ticket_idx")]
+        constraints = [
+            models.CheckConstraint(condition=Q(kind__in=["public", "internal"]), name="message_kind_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on #{self.ticket_id} by #{self.author_id}"
+
+    @property
+    def is_internal(self) -> bool:
+        return self.kind == MessageKind.INTERNAL
+
+
+def attachment_key(instance, filename: str) -> str:
+    """Storage key: generated, never derived from the uploaded name."""
+    return f"attachments/{timezone.now():%Y/%m}/{uuid.uuid4().hex}"
+
+
+class Attachment(models.Model):
+    """A file on a ticket. Served only as a download, through a view that checks permission."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="attachments")
+    message = models.ForeignKey(
+        TicketMessage, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments"
+    )
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    file = models.FileField(upload_to=attachment_key, max_length=200)
+    filename = models.CharField(max_length=255, help_text="Cleaned-up name shown to people.")
+    content_type = models.CharField(max_length=100, help_text="Decided from the content.")
+    size = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    @property
+    def is_internal(self) -> bool:
+        return self.message_id is not None and self.message.kind == MessageKind.INTERNAL
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    STATUS_CHANGED = "status_changed", "Status changed"
+    ESCALATED = "escalated", "Escalated"
+    DEESCALATED = "deescalated", "De-escalated"
+    ASSIGNED = "assigned", "Assigned"
+    PRIORITY_CHANGED = "priority_changed", "Priority changed"
+    CATEGORY_CHANGED = "category_changed", "Category changed"
+    REPLIED = "replied", "Public reply"
+    NOTE_ADDED = "note_added", "Internal note"
+    ATTACHMENT_ADDED = "attachment_added", "Attachment added"
+    MANAGERS_NOTIFIED = "managers_notified", "Managers notified"
+    SWARM_OPENED = "swarm_opened", "Swarm opened"
+    SWARM_JOINED = "swarm_joined", "Joined the swarm"
+    WATCHER_ADDED = "watcher_added", "Watcher added"
+    MERGED = "merged", "Merged"
+    LINKED = "linked", "Linked"
+    RESOLVED = "resolved", "Resolved"
+    REOPENED = "reopened", "Reopened"
+    CLOSED = "closed", "Closed"
+    SLA = "sla", "SLA event"
+
+
+class TicketEvent(models.Model):
+    """One line of a ticket's history. Append-only: a database trigger refuses UPDATE and DELETE."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.PROTECT, related_name="events")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty for the system (beat tasks, SLA).",
+    )
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    at = models.DateTimeField(default=timezone.now, editable=False)
+    data = models.JSONField(default=dict, blank=True)
+    internal = models.BooleanField(default=False, help_text="Hidden from requesters and vendors.")
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["ticket", "at"], name="event_ticket_idx"),
+            models.Index(fields=["kind", "at"], name="event_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on #{self.ticket_id} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class CannedReply(models.Model):
+    """A reply template for a tier; placeholders like {requester_name} and {reference} are filled in."""
+
+    tier = models.PositiveSmallIntegerField(choices=[(t.value, t.label) for t in Tier if t])
+    title = models.CharField(max_length=100)
+    body = models.TextField()
+
+    class Meta:
+        ordering = ["tier", "title"]
+        verbose_name_plural = "canned replies"
+        constraints = [models.UniqueConstraint(fields=["tier", "title"], name="canned_reply_unique_title")]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,11 +1,14 @@
 from django.urls import path
 
-from . import views
+from .views import landing, portal, queues, ticket
 
 app_name = "tickets"
 
 urlpatterns = [
-    path("portal/", views.portal, name="portal"),
-    path("queues/", views.queues, name="queues"),
-    path("vendor/", views.vendor_home, name="vendor_home"),
+    path("portal/", landing.portal, name="portal"),
+    path("queues/", landing.queues, name="queues"),
+    path("vendor/", landing.vendor_home, name="vendor_home"),
+    *portal.urlpatterns,
+    *ticket.urlpatterns,
+    *queues.urlpatterns,
 ]

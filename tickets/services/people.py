@@ -1,12 +1,12 @@
-"""Ticket-domain services. For now: setting up people (demo data, tier membership)."""
+"""People of the helpdesk: agents and their tiers, vendor contacts, the demo accounts."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from . import roles
-from .models import AGENT_TIERS, TierMembership, Vendor, VendorContact
+from .. import roles
+from ..models import AGENT_TIERS, TierMembership, Vendor, VendorContact
 
 DEMO_PASSWORD = "helpdesk-demo"  # noqa: S105 - printed for the demo accounts on purpose
 

@@ -4,8 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 
-from . import roles
-from .models import Tier, Vendor
+from .. import roles
+from ..models import Tier, Vendor
 
 LANDING_URL_NAMES = {
     roles.Role.ADMIN: "admin:index",

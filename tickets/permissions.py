@@ -1,0 +1,127 @@
+"""Who may see and do what with tickets. Written once; HTML views and the API both use it.
+
+Visibility is a queryset (``visible_tickets``) so lists, searches and exports filter in SQL;
+detail views fetch through ``get_ticket_for`` and answer 404 for a ticket the user may not
+see, so its existence does not leak.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+
+from . import roles
+from .models import MessageKind, Status, Ticket, Tier
+
+
+def visible_tickets(user) -> QuerySet[Ticket]:
+    """Every ticket ``user`` may read.
+
+    * managers and admins: all tickets;
+    * agents: tickets of their tiers, assigned to them, open to a swarm or swarmed by them;
+    * vendor contacts: tickets escalated to their vendor;
+    * everyone: tickets they requested or watch.
+    """
+    if not user.is_authenticated:
+        return Ticket.objects.none()
+    if roles.is_manager(user) or roles.is_admin(user):
+        return Ticket.objects.all()
+    condition = Q(requester=user) | Q(watchers=user)
+    tiers = roles.agent_tiers(user)
+    if tiers:
+        condition |= Q(tier__in=tiers) | Q(assignee=user) | Q(is_swarm=True) | Q(collaborators=user)
+    vendor_id = roles.role_info(user).vendor_id
+    if vendor_id is not None:
+        condition |= Q(vendor_id=vendor_id, tier=Tier.T4)
+    # The M2M joins can repeat a row; filter by id so callers may still annotate and order freely.
+    return Ticket.objects.filter(pk__in=Ticket.objects.filter(condition).values("pk"))
+
+
+def get_ticket_for(user, pk, queryset: QuerySet[Ticket] | None = None) -> Ticket:
+    """The ticket ``pk`` if ``user`` may see it, else Http404 (never 403: existence must not leak)."""
+    qs = visible_tickets(user) if queryset is None else queryset.filter(pk__in=visible_tickets(user).values("pk"))
+    try:
+        return qs.get(pk=pk)
+    except (Ticket.DoesNotExist, ValueError, TypeError):
+        raise Http404("No such ticket.") from None
+
+
+def is_staff_reader(user) -> bool:
+    """Agents, managers and admins read internal notes; requesters and vendors never do."""
+    return roles.is_agent(user) or roles.is_manager(user) or roles.is_admin(user)
+
+
+def can_see_internal(user, ticket: Ticket) -> bool:
+    return is_staff_reader(user)
+
+
+def visible_message_kinds(user, ticket: Ticket) -> list[str]:
+    return [MessageKind.PUBLIC, MessageKind.INTERNAL] if can_see_internal(user, ticket) else [MessageKind.PUBLIC]
+
+
+def can_work(user, ticket: Ticket) -> bool:
+    """Act on the ticket as an agent: notes, status, priority, category, assignment, escalation.
+
+    Managers always; agents when the ticket sits in one of their tiers, is assigned to them,
+    or is a swarm they joined (a tier-1 agent cannot act in a tier-3 queue otherwise).
+    """
+    if roles.is_manager(user):
+        return True
+    if not roles.is_agent(user):
+        return False
+    if ticket.tier in roles.agent_tiers(user) or ticket.assignee_id == user.pk:
+        return True
+    return ticket.is_swarm and ticket.collaborators.filter(pk=user.pk).exists()
+
+
+def can_join_swarm(user, ticket: Ticket) -> bool:
+    return ticket.is_swarm and ticket.is_open and roles.is_agent(user)
+
+
+def is_vendor_of(user, ticket: Ticket) -> bool:
+    vendor_id = roles.role_info(user).vendor_id
+    return vendor_id is not None and ticket.tier == Tier.T4 and ticket.vendor_id == vendor_id
+
+
+def is_requester_side(user, ticket: Ticket) -> bool:
+    """The requester or a watcher: they follow the public conversation."""
+    return ticket.requester_id == user.pk or ticket.watchers.filter(pk=user.pk).exists()
+
+
+def can_reply(user, ticket: Ticket) -> bool:
+    """Post a public reply: workers, the vendor on a tier-4 ticket, the requester and watchers."""
+    if ticket.status == Status.CLOSED and not can_work(user, ticket):
+        return False
+    return can_work(user, ticket) or is_vendor_of(user, ticket) or is_requester_side(user, ticket)
+
+
+def can_add_note(user, ticket: Ticket) -> bool:
+    return can_work(user, ticket)
+
+
+def can_escalate(user, ticket: Ticket) -> bool:
+    return can_work(user, ticket) and ticket.is_open and ticket.tier < Tier.T4
+
+
+def can_deescalate(user, ticket: Ticket) -> bool:
+    return can_work(user, ticket) and ticket.is_open and ticket.tier > Tier.T1
+
+
+def can_reopen(user, ticket: Ticket) -> bool:
+    """Requesters reopen their own resolved ticket (the window is checked by the service); agents too."""
+    if ticket.status != Status.RESOLVED:
+        return False
+    return can_work(user, ticket) or ticket.requester_id == user.pk
+
+
+def can_confirm_resolution(user, ticket: Ticket) -> bool:
+    return ticket.status == Status.RESOLVED and ticket.requester_id == user.pk
+
+
+def can_assign_to_others(user, ticket: Ticket) -> bool:
+    return can_work(user, ticket)
+
+
+def can_manage_across_tiers(user) -> bool:
+    """Reassign across tiers and act in any queue."""
+    return roles.is_manager(user)

@@ -1,0 +1,102 @@
+"""Merging duplicates and linking tickets (incident -> problem, related)."""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from .. import permissions
+from ..events import record_event
+from ..models import EventKind, MessageKind, Status, Ticket, TicketMessage
+from .lifecycle import _lock, _require, _set_status, _touch
+
+
+def merge_tickets(*, duplicate_id: int, into_id: int, by) -> Ticket:
+    """Merge ``duplicate`` into ``into``: its conversation is copied over (each message keeps its
+    author, kind and time), its requester and watchers follow ``into``, and the duplicate
+    closes with a link to ``into``. Both tickets record the merge.
+    """
+    if duplicate_id == into_id:
+        raise ValidationError("A ticket cannot be merged into itself.")
+    now = timezone.now()
+    with transaction.atomic():
+        # Lock both rows in id order so two merges of the same pair cannot deadlock.
+        first, second = sorted([duplicate_id, into_id])
+        locked = {first: _lock(first), second: _lock(second)}
+        duplicate, into = locked[duplicate_id], locked[into_id]
+        _require(permissions.can_work(by, duplicate) and permissions.can_work(by, into))
+        if not duplicate.is_open:
+            raise ValidationError(f"{duplicate.reference} is already {duplicate.get_status_display().lower()}.")
+        if into.status == Status.CLOSED:
+            raise ValidationError(f"{into.reference} is closed; merge into an open ticket.")
+        if into.merged_into_id == duplicate.pk:
+            raise ValidationError(f"{into.reference} was itself merged into {duplicate.reference}.")
+        header = TicketMessage(
+            ticket=into,
+            author=by,
+            kind=MessageKind.INTERNAL,
+            body=f"Merged from {duplicate.reference}: {duplicate.subject}\n\n{duplicate.description}",
+            created_at=now,
+        )
+        copies = [
+            TicketMessage(
+                ticket=into, author_id=m.author_id, kind=m.kind, body=m.body, channel=m.channel, created_at=m.created_at
+            )
+            for m in duplicate.messages.all()
+        ]
+        TicketMessage.objects.bulk_create([header, *copies])
+        followers = {duplicate.requester_id, *duplicate.watchers.values_list("pk", flat=True)} - {into.requester_id}
+        into.watchers.add(*followers)
+        duplicate.merged_into = into
+        _set_status(duplicate, Status.RESOLVED, by, now)
+        _set_status(duplicate, Status.CLOSED, by, now)
+        duplicate.resolution_note = f"Duplicate of {into.reference}."
+        duplicate.resolved_at = duplicate.closed_at = now
+        _touch(duplicate, now, "merged_into", "status", "resolution_note", "resolved_at", "closed_at")
+        record_event(duplicate, EventKind.MERGED, actor=by, at=now, data={"into": into.pk})
+        record_event(into, EventKind.MERGED, actor=by, at=now, data={"from": duplicate.pk, "messages": len(copies)})
+        _touch(into, now)
+    return into
+
+
+def link_to_problem(*, incident_id: int, problem_id: int | None, by) -> Ticket:
+    """Point an incident at a problem ticket (or unlink it with None); the problem is marked as one."""
+    with transaction.atomic():
+        incident = _lock(incident_id)
+        _require(permissions.can_work(by, incident))
+        if problem_id is None:
+            previous = incident.problem_id
+            incident.problem = None
+            _touch(incident, timezone.now(), "problem")
+            record_event(incident, EventKind.LINKED, actor=by, data={"problem": None, "previous": previous})
+            return incident
+        if problem_id == incident_id:
+            raise ValidationError("A ticket cannot be its own problem.")
+        problem = _lock(problem_id)
+        _require(permissions.can_work(by, problem))
+        if problem.problem_id is not None:
+            raise ValidationError(f"{problem.reference} is itself an incident of another problem.")
+        if incident.is_problem and incident.incidents.exists():
+            raise ValidationError(f"{incident.reference} is a problem with incidents of its own.")
+        if not problem.is_problem:
+            problem.is_problem = True
+            _touch(problem, timezone.now(), "is_problem")
+        incident.problem = problem
+        _touch(incident, timezone.now(), "problem")
+        record_event(incident, EventKind.LINKED, actor=by, data={"problem": problem.pk})
+        record_event(problem, EventKind.LINKED, actor=by, data={"incident": incident.pk})
+    return incident
+
+
+def link_related(*, ticket_id: int, other_id: int, by) -> Ticket:
+    if ticket_id == other_id:
+        raise ValidationError("A ticket cannot be related to itself.")
+    with transaction.atomic():
+        ticket, other = _lock(ticket_id), _lock(other_id)
+        _require(permissions.can_work(by, ticket) and permissions.can_work(by, other))
+        if not ticket.related.filter(pk=other.pk).exists():
+            ticket.related.add(other)
+            record_event(ticket, EventKind.LINKED, actor=by, data={"related": other.pk})
+            record_event(other, EventKind.LINKED, actor=by, data={"related": ticket.pk})
+    return ticket
