@@ -89,9 +89,10 @@ def is_requester_side(user, ticket: Ticket) -> bool:
 
 
 def can_reply(user, ticket: Ticket) -> bool:
-    """Post a public reply: workers, the vendor on a tier-4 ticket, the requester and watchers."""
-    if ticket.status == Status.CLOSED and not can_work(user, ticket):
-        return False
+    """Post a public reply: workers, the vendor on a tier-4 ticket, the requester and watchers.
+
+    (On a closed ticket the service refuses the reply and points to a follow-up ticket.)
+    """
     return can_work(user, ticket) or is_vendor_of(user, ticket) or is_requester_side(user, ticket)
 
 
