@@ -53,7 +53,8 @@ test: install chromium lint
 	python -m pytest
 
 bench: install
-	@$(BIN)/python -m helpdesk.embedded run -- sh -c "python manage.py collectstatic --noinput --verbosity 0 && python manage.py bench"
+	@bash scripts/ensure-debian-package.sh wrk wrk
+	@$(BIN)/python -m helpdesk.embedded run -- sh -c "python manage.py collectstatic --noinput --verbosity 0 && python manage.py bench $(BENCH_ARGS)"
 
 stop: install
 	python -m helpdesk.embedded stop

@@ -218,6 +218,8 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
             models.Index(fields=["vendor", "status"], name="ticket_vendor_idx"),
             models.Index(fields=["status", "-created_at"], name="ticket_status_idx"),
+            # The API's default order (newest first, id as tie-breaker for cursor paging).
+            models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(tier__gte=1, tier__lte=4), name="ticket_tier_1_to_4"),

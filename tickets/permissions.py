@@ -126,3 +126,34 @@ def can_assign_to_others(user, ticket: Ticket) -> bool:
 def can_manage_across_tiers(user) -> bool:
     """Reassign across tiers and act in any queue."""
     return roles.is_manager(user)
+
+
+# Authority-only rules (the services then refuse what the ticket's state forbids, with a message).
+
+
+def is_requester(user, ticket: Ticket) -> bool:
+    return ticket.requester_id == user.pk
+
+
+def can_follow_up(user, ticket: Ticket) -> bool:
+    """Start a follow-up of a closed ticket, or confirm a resolution: the requester only."""
+    return is_requester(user, ticket)
+
+
+def may_reopen(user, ticket: Ticket) -> bool:
+    """Reopen (inside the window for requesters, checked by the service)."""
+    return can_work(user, ticket) or is_requester(user, ticket)
+
+
+def can_add_watcher(user, ticket: Ticket) -> bool:
+    return can_work(user, ticket) or is_requester(user, ticket)
+
+
+def may_join_swarm(user, ticket: Ticket) -> bool:
+    """Any agent may ask to join; the service refuses when the ticket is not a swarm."""
+    return roles.is_agent(user)
+
+
+def can_create_for_others(user) -> bool:
+    """Agents and managers open tickets on someone's behalf (phone calls, the API)."""
+    return roles.is_agent(user) or roles.is_manager(user)

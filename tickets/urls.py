@@ -1,13 +1,13 @@
 from django.urls import path
 
-from .views import landing, portal, queues, ticket
+from .views import portal, queues, ticket
 
 app_name = "tickets"
 
 urlpatterns = [
-    path("portal/", landing.portal, name="portal"),
-    path("queues/", landing.queues, name="queues"),
-    path("vendor/", landing.vendor_home, name="vendor_home"),
+    path("portal/", portal.my_tickets, name="portal"),
+    path("queues/", queues.queue_home, name="queues"),
+    path("vendor/", queues.vendor_home, name="vendor_home"),
     *portal.urlpatterns,
     *ticket.urlpatterns,
     *queues.urlpatterns,

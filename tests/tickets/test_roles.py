@@ -92,3 +92,19 @@ def test_seed_demo_command_prints_accounts_and_passwords(db):
         assert username in text
     assert DEMO_PASSWORD in text
     assert reverse("login")  # the URL the README points people to exists
+
+
+def test_demo_content_is_seeded_once_in_every_state(db):
+    from tickets.models import CannedReply, Category, Status, Ticket, Tier
+    from tickets.services.demo import seed_demo_content
+
+    seed_demo()
+    created = seed_demo_content()
+    assert created == Ticket.objects.count() >= 5
+    assert seed_demo_content() == 0  # idempotent
+    assert Ticket.objects.count() == created
+    statuses = set(Ticket.objects.values_list("status", flat=True))
+    assert {Status.NEW, Status.PENDING_REQUESTER, Status.RESOLVED} <= statuses
+    assert Ticket.objects.filter(tier=Tier.T4, vendor__name="Contoso Hardware").exists()
+    assert Category.objects.filter(route_tier=Tier.T3).exists()
+    assert CannedReply.objects.filter(tier=Tier.T1).count() >= 2

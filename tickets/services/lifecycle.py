@@ -609,7 +609,12 @@ def change_priority(
     with transaction.atomic():
         ticket = _lock(ticket_id)
         _require(permissions.can_work(by, ticket))
-        before = {"impact": ticket.impact, "urgency": ticket.urgency, "priority": ticket.priority}
+        before = {
+            "impact": ticket.impact,
+            "urgency": ticket.urgency,
+            "priority": ticket.priority,
+            "reason": ticket.priority_reason,
+        }
         ticket.impact = impact or ticket.impact
         ticket.urgency = urgency or ticket.urgency
         matrix = priority_for(ticket.impact, ticket.urgency)
@@ -621,7 +626,12 @@ def change_priority(
         else:
             ticket.priority = matrix
             ticket.priority_reason = ""
-        after = {"impact": ticket.impact, "urgency": ticket.urgency, "priority": ticket.priority}
+        after = {
+            "impact": ticket.impact,
+            "urgency": ticket.urgency,
+            "priority": ticket.priority,
+            "reason": ticket.priority_reason,
+        }
         if after == before:
             return ticket
         _touch(ticket, now, "impact", "urgency", "priority", "priority_reason")
@@ -630,7 +640,7 @@ def change_priority(
             EventKind.PRIORITY_CHANGED,
             actor=by,
             at=now,
-            data={"from": before, "to": after, "reason": ticket.priority_reason},
+            data={"from": before, "to": after},
         )
     return ticket
 

@@ -1,3 +1,256 @@
-"""(being built)"""
+"""Agent workspace lists: the tier queues, take-next, bulk actions, logging a phone call, and the vendor list.
 
-urlpatterns: list = []
+Views stay thin: each queue is a filter inside what ``permissions.visible_tickets`` lets the
+user see (their tiers, their tickets, swarms), the FilterSets in ``tickets.filters`` narrow it,
+and every change goes through ``tickets.services`` one ticket at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import path, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from .. import permissions, roles, services
+from ..filters import QueueFilter, VendorFilter
+from ..models import AGENT_TIERS, OPEN_STATUSES, Ticket, Tier, Vendor, format_reference
+from ..queue_forms import BulkAction, BulkActionForm, PhoneCallForm
+
+PAGE_SIZE = 25
+
+# Whitelisted ``sort`` values -> ORDER BY; the primary key last keeps paging stable.
+SORTS: dict[str, tuple[str, ...]] = {
+    "priority": ("priority", "created_at", "pk"),
+    "-priority": ("-priority", "created_at", "pk"),
+    "created": ("created_at", "pk"),
+    "-created": ("-created_at", "-pk"),
+    "updated": ("updated_at", "pk"),
+    "-updated": ("-updated_at", "-pk"),
+}
+DEFAULT_SORT = "priority"
+
+OTHER_QUEUES = {"mine": "Assigned to me", "unassigned": "Unassigned", "swarm": "Swarm"}
+
+
+@dataclass(frozen=True)
+class QueueTab:
+    key: str
+    label: str
+    count: int
+    active: bool
+
+
+def queue_tiers(user) -> list[int]:
+    """Tiers whose queues ``user`` opens: their own, or every tier (vendors' too) for managers."""
+    if roles.is_manager(user):
+        return [*(t.value for t in AGENT_TIERS), Tier.T4.value]
+    return sorted(roles.agent_tiers(user))
+
+
+def queue_condition(user, key: str, tiers: list[int]) -> Q:
+    """The tickets of queue ``key``; always inside ``visible_tickets(user)`` for the ``tiers`` given."""
+    if key == "mine":
+        return Q(assignee=user)
+    if key == "unassigned":
+        return Q(assignee__isnull=True, tier__in=tiers)
+    if key == "swarm":
+        return Q(is_swarm=True)
+    return Q(tier=int(key.removeprefix("tier")))
+
+
+def queue_counts(user, tiers: list[int]) -> dict[str, int]:
+    """Open tickets per queue, in one aggregate query."""
+    counts = {f"tier{t}": Count("pk", filter=Q(tier=t)) for t in tiers}
+    counts.update(
+        mine=Count("pk", filter=Q(assignee=user)),
+        unassigned=Count("pk", filter=Q(assignee__isnull=True, tier__in=tiers)),
+        swarm=Count("pk", filter=Q(is_swarm=True)),
+    )
+    scope = Q(tier__in=tiers) | Q(assignee=user) | Q(is_swarm=True)
+    return Ticket.objects.filter(scope, status__in=OPEN_STATUSES).aggregate(**counts)
+
+
+def pick_queue(user, requested: str | None, tiers: list[int]) -> str:
+    """The queue to show: ``requested`` if it names one, else the lowest tier; 403 for another tier's queue."""
+    default = f"tier{tiers[0]}" if tiers else "mine"
+    requested = (requested or "").strip()
+    if requested in OTHER_QUEUES:
+        return requested
+    tier = requested.removeprefix("tier")
+    if requested.startswith("tier") and tier.isdigit() and int(tier) in Tier.values and int(tier) != Tier.SELF_SERVICE:
+        if int(tier) not in tiers:
+            raise PermissionDenied("You do not work in that tier's queue.")
+        return requested
+    return default
+
+
+def sorted_by(queryset: QuerySet[Ticket], sort: str | None) -> tuple[QuerySet[Ticket], str]:
+    key = sort if sort in SORTS else DEFAULT_SORT
+    return queryset.order_by(*SORTS[key]), key
+
+
+def filtered_page(request, filterset) -> tuple[object, str, int]:
+    """Page of the filtered, sorted list; an invalid filter gives an empty list and HTTP 400."""
+    if filterset.is_valid():
+        queryset, status = filterset.qs, 200
+    else:
+        queryset, status = filterset.queryset.none(), 400
+    queryset, sort = sorted_by(queryset, request.GET.get("sort"))
+    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return page, sort, status
+
+
+@roles.role_required(roles.Role.AGENT, roles.Role.MANAGER)
+def queue_home(request):
+    """Agent workspace: one queue per tier the agent works, plus mine/unassigned/swarm, filtered and paged."""
+    user = request.user
+    tiers = queue_tiers(user)
+    key = pick_queue(user, request.GET.get("queue"), tiers)
+    base = (
+        Ticket.objects.filter(queue_condition(user, key, tiers))
+        .select_related("requester", "assignee", "category__parent")
+        .defer("description", "resolution_note", "priority_reason")
+    )
+    filterset = QueueFilter(request.GET, queryset=base)
+    page, sort, status = filtered_page(request, filterset)
+    counts = queue_counts(user, tiers)
+    labels = {f"tier{t}": Tier(t).label for t in tiers} | OTHER_QUEUES
+    tabs = [QueueTab(k, label, counts[k], k == key) for k, label in labels.items()]
+    context = {
+        "tabs": tabs,
+        "queue": next(tab for tab in tabs if tab.active),
+        "filter": filterset,
+        "page_obj": page,
+        "sort": sort,
+        "bulk_form": BulkActionForm(),
+        "can_take_next": bool(roles.agent_tiers(user)),
+    }
+    return render(request, "tickets/queue_home.html", context, status=status)
+
+
+def _back(request) -> str:
+    """Where to return after a POST from the queue page: its ``next`` (same site only) or the queue."""
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return reverse("tickets:queues")
+
+
+@roles.role_required(roles.Role.AGENT, roles.Role.MANAGER)
+@require_POST
+def take_next(request):
+    """Claim the highest-priority, oldest unassigned ticket of the agent's tiers (race-free in the service)."""
+    try:
+        ticket = services.take_next(by=request.user)
+    except PermissionDenied:
+        messages.error(request, "Only agents of a tier take tickets from the queues.")
+        return redirect(_back(request))
+    if ticket is None:
+        messages.info(request, "No unassigned tickets in your queues")
+        return redirect(_back(request))
+    messages.success(request, f"You took {ticket.reference}: {ticket.subject}")
+    return redirect(ticket)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return "you may not change this ticket"
+
+
+def apply_bulk_action(user, data: dict) -> tuple[list[int], list[tuple[int, str]], list[int]]:
+    """Run the chosen service on each selected ticket the user may see, each in its own transaction.
+
+    Returns (updated ids, refused (id, reason), ignored ids). Ids outside ``visible_tickets`` are
+    ignored without saying whether they exist; one refusal never undoes the others.
+    """
+    ids = data["ids"]
+    visible = set(permissions.visible_tickets(user).filter(pk__in=ids).values_list("pk", flat=True))
+    action = data["action"]
+    updated: list[int] = []
+    refused: list[tuple[int, str]] = []
+    for pk in ids:
+        if pk not in visible:
+            continue
+        try:
+            if action == BulkAction.STATUS:
+                services.change_status(ticket_id=pk, by=user, status=data["status"])
+            else:
+                assignee = {BulkAction.ASSIGN_ME: user, BulkAction.UNASSIGN: None}.get(action, data["assignee"])
+                services.assign_ticket(ticket_id=pk, by=user, assignee=assignee)
+        except (ValidationError, PermissionDenied) as exc:
+            refused.append((pk, _reason(exc)))
+        else:
+            updated.append(pk)
+    return updated, refused, [pk for pk in ids if pk not in visible]
+
+
+@roles.role_required(roles.Role.AGENT, roles.Role.MANAGER)
+@require_POST
+def bulk(request):
+    """Bulk assign / unassign / change status of the tickets ticked on the queue page."""
+    form = BulkActionForm(request.POST)
+    if not form.is_valid():
+        errors = [message for field_errors in form.errors.values() for message in field_errors]
+        messages.error(request, "Nothing changed: " + " ".join(errors))
+        return redirect(_back(request))
+    updated, refused, ignored = apply_bulk_action(request.user, form.cleaned_data)
+    summary = f"{len(updated)} updated"
+    if refused:
+        details = "; ".join(f"{format_reference(pk)} ({reason})" for pk, reason in refused)
+        summary += f", {len(refused)} refused: {details}"
+    if ignored:
+        summary += f". {len(ignored)} not found: " + ", ".join(format_reference(pk) for pk in ignored)
+    if not refused and not ignored:
+        messages.success(request, summary)
+    elif updated:
+        messages.warning(request, summary)
+    else:
+        messages.error(request, summary)
+    return redirect(_back(request))
+
+
+@roles.role_required(roles.Role.AGENT, roles.Role.MANAGER)
+def phone_call(request):
+    """Log a phone call for a requester: channel phone, assigned to the agent, resolved at once if fixed."""
+    form = PhoneCallForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                ticket = services.log_phone_call(agent=request.user, **form.cleaned_data)
+            except ValidationError as exc:
+                form.add_error(None, exc.messages)
+            else:
+                resolved = " and resolved it" if not ticket.is_open else ""
+                messages.success(request, f"You logged the call as {ticket.reference}{resolved}.")
+                return redirect(ticket)
+        return render(request, "tickets/phone_call.html", {"form": form}, status=400)
+    return render(request, "tickets/phone_call.html", {"form": form})
+
+
+@roles.role_required(roles.Role.VENDOR)
+def vendor_home(request):
+    """Vendor contacts: the tickets escalated to their vendor (tier 4), never another vendor's."""
+    vendor = get_object_or_404(Vendor, pk=roles.role_info(request.user).vendor_id)
+    # Exactly the vendor clause of permissions.visible_tickets: tier 4 and this vendor.
+    base = Ticket.objects.filter(tier=Tier.T4, vendor=vendor).defer("description", "resolution_note")
+    filterset = VendorFilter(request.GET, queryset=base)
+    page, sort, status = filtered_page(request, filterset)
+    context = {"vendor": vendor, "filter": filterset, "page_obj": page, "sort": sort}
+    return render(request, "tickets/vendor_home.html", context, status=status)
+
+
+urlpatterns = [
+    path("queues/take-next/", take_next, name="take_next"),
+    path("queues/bulk/", bulk, name="bulk"),
+    path("queues/phone/", phone_call, name="phone_call"),
+]
+
+__all__ = ["queue_home", "urlpatterns", "vendor_home"]

@@ -1,3 +1,215 @@
-"""(being built)"""
+"""The ticket page (every role sees it, each with what they may see and do) and attachment downloads.
 
-urlpatterns: list = []
+The actions posted from the page live in ``ticket_actions``. The page runs a fixed number of
+SQL queries whatever the number of messages, events and attachments: everything it lists is
+prefetched in the queryset below.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.db.models import Prefetch
+from django.http import FileResponse, Http404
+from django.shortcuts import render
+from django.urls import path
+from django.views.decorators.http import require_safe
+
+from .. import permissions, roles, services
+from ..models import (
+    OPEN_STATUSES,
+    Attachment,
+    CannedReply,
+    MessageKind,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+)
+from . import ticket_actions
+from .ticket_forms import MODAL_FORMS, allowed_statuses, page_forms
+from .ticket_history import describe, ticket_ids_in
+
+
+def detail_queryset(user):
+    """Tickets with everything the page shows, filtered to what ``user`` may read of them."""
+    staff = permissions.is_staff_reader(user)
+    messages_qs = TicketMessage.objects.select_related("author").order_by("created_at", "id")
+    events_qs = TicketEvent.objects.select_related("actor").order_by("at", "id")
+    attachments_qs = Attachment.objects.order_by("created_at", "id")
+    if not staff:
+        messages_qs = messages_qs.filter(kind=MessageKind.PUBLIC)
+        events_qs = events_qs.filter(internal=False)
+        attachments_qs = attachments_qs.exclude(message__kind=MessageKind.INTERNAL)
+    linked = Ticket.objects.only("pk", "subject", "status", "problem_id", "merged_into_id").order_by("pk")
+    return Ticket.objects.select_related(
+        "requester", "assignee", "category__parent", "vendor", "merged_into", "problem"
+    ).prefetch_related(
+        Prefetch("messages", queryset=messages_qs, to_attr="visible_messages"),
+        Prefetch("events", queryset=events_qs, to_attr="visible_events"),
+        Prefetch("attachments", queryset=attachments_qs, to_attr="visible_attachments"),
+        Prefetch("incidents", queryset=linked, to_attr="incident_list"),
+        Prefetch("related", queryset=linked, to_attr="related_list"),
+        Prefetch("merged", queryset=linked, to_attr="merged_list"),
+        "watchers",
+        "collaborators",
+    )
+
+
+def action_flags(user, ticket: Ticket) -> dict[str, bool]:
+    """What ``user`` may do on ``ticket`` right now: the buttons and forms the page shows.
+
+    Authority comes from ``tickets.permissions``; the state conditions only hide what the
+    services would refuse anyway.
+    """
+    work = permissions.can_work(user, ticket)
+    is_open = ticket.is_open
+    requester = ticket.requester_id == user.pk
+    collaborator_ids = {u.pk for u in ticket.collaborators.all()}
+    return {
+        "see_internal": permissions.can_see_internal(user, ticket),
+        "work": work,
+        "reply": ticket.status != Status.CLOSED and permissions.can_reply(user, ticket),
+        "follow_up": ticket.status == Status.CLOSED and requester,
+        "note": permissions.can_add_note(user, ticket),
+        "claim": work and is_open and ticket.assignee_id is None,
+        "assign": is_open and permissions.can_assign_to_others(user, ticket),
+        "status": work and is_open and bool(allowed_statuses(ticket)),
+        "priority": work and is_open,
+        "category": work and is_open,
+        "escalate": permissions.can_escalate(user, ticket),
+        "deescalate": permissions.can_deescalate(user, ticket),
+        "managers": work and is_open,
+        "open_swarm": work and is_open and not ticket.is_swarm,
+        "join_swarm": permissions.can_join_swarm(user, ticket) and user.pk not in collaborator_ids,
+        "resolve": work and is_open,
+        "reopen": permissions.can_reopen(user, ticket),
+        "confirm": permissions.can_confirm_resolution(user, ticket),
+        "merge": work and is_open,
+        "link": work and ticket.merged_into_id is None,
+        "watch": work or requester,
+    }
+
+
+def open_incident_count(ticket: Ticket) -> int:
+    return sum(1 for incident in ticket.incident_list if incident.status in OPEN_STATUSES)
+
+
+def canned_replies(user, ticket: Ticket) -> list[tuple[str, str]]:
+    """(title, text) of the ticket tier's canned replies with their placeholders filled in.
+
+    Plain replacement, never ``str.format``: a template must not reach into objects.
+    """
+    values = {
+        "{requester_name}": ticket.requester.display_name,
+        "{reference}": ticket.reference,
+        "{agent_name}": user.display_name,
+    }
+    result = []
+    for canned in CannedReply.objects.filter(tier=ticket.tier).order_by("title"):
+        body = canned.body
+        for placeholder, value in values.items():
+            body = body.replace(placeholder, value)
+        result.append((canned.title, body))
+    return result
+
+
+def _visible_others(user, ticket: Ticket) -> set[int]:
+    """Ids of the linked tickets (and those named in the history) that ``user`` may open: one query."""
+    candidates = {
+        t.pk
+        for t in (ticket.problem, ticket.merged_into, *ticket.incident_list, *ticket.related_list, *ticket.merged_list)
+        if t is not None
+    } | ticket_ids_in(ticket.visible_events)
+    if not candidates:
+        return set()
+    return set(permissions.visible_tickets(user).filter(pk__in=candidates).values_list("pk", flat=True))
+
+
+def _links(ticket: Ticket, visible: set[int]) -> dict[str, object]:
+    """Linked tickets the user may see; the others are left out, not even named."""
+    return {
+        "problem": ticket.problem if ticket.problem_id in visible else None,
+        "merged_into": ticket.merged_into if ticket.merged_into_id in visible else None,
+        "incidents": [t for t in ticket.incident_list if t.pk in visible],
+        "related": [t for t in ticket.related_list if t.pk in visible],
+        "merged": [t for t in ticket.merged_list if t.pk in visible],
+    }
+
+
+def render_detail(request, pk: int, *, bound: dict | None = None, status: int = 200):
+    """The ticket page for ``request.user`` (404 if hidden); ``bound`` keeps a failed form's input."""
+    user = request.user
+    ticket = permissions.get_ticket_for(user, pk, queryset=detail_queryset(user))
+    can = action_flags(user, ticket)
+    files_by_message: dict[int | None, list[Attachment]] = defaultdict(list)
+    for attachment in ticket.visible_attachments:
+        files_by_message[attachment.message_id].append(attachment)
+    conversation = [(message, files_by_message.get(message.pk, [])) for message in ticket.visible_messages]
+    visible_others = _visible_others(user, ticket)
+    reopen_until = None
+    if ticket.status == Status.RESOLVED and ticket.resolved_at:
+        reopen_until = ticket.resolved_at + timedelta(days=settings.TICKET_REOPEN_WINDOW_DAYS)
+    context = {
+        "ticket": ticket,
+        "can": can,
+        "forms": page_forms(ticket, bound, open_incidents=open_incident_count(ticket)),
+        "open_modal": next((name for name in (bound or {}) if name in MODAL_FORMS), ""),
+        "conversation": conversation,
+        "ticket_files": files_by_message.get(None, []),
+        "history": describe(ticket.visible_events, visible_others),
+        "links": _links(ticket, visible_others),
+        "watchers": list(ticket.watchers.all()),
+        "collaborators": list(ticket.collaborators.all()),
+        "canned_replies": canned_replies(user, ticket) if can["work"] and can["reply"] else [],
+        "open_incidents": open_incident_count(ticket),
+        "reopen_until": reopen_until,
+        "is_requester": ticket.requester_id == user.pk,
+        "is_vendor": roles.is_vendor_contact(user),
+    }
+    return render(request, "tickets/ticket_detail.html", context, status=status)
+
+
+@require_safe
+@login_required
+def ticket_detail(request, pk: int):
+    return render_detail(request, pk)
+
+
+@require_safe
+@login_required
+def attachment_download(request, pk: int, attachment_id: int):
+    """Send an attachment as a download, never inline; looked up through its (visible) ticket."""
+    ticket = permissions.get_ticket_for(request.user, pk)
+    try:
+        attachment = ticket.attachments.select_related("message").get(pk=attachment_id)
+    except Attachment.DoesNotExist:
+        raise Http404("No such attachment.") from None
+    if attachment.is_internal and not permissions.can_see_internal(request.user, ticket):
+        raise Http404("No such attachment.")
+    try:
+        handle = attachment.file.open("rb")
+    except (FileNotFoundError, OSError):
+        raise Http404("The file is missing.") from None
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=attachment.filename,
+        content_type=services.download_content_type(attachment),
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+urlpatterns = [
+    path("tickets/<int:pk>/", ticket_detail, name="detail"),
+    path("tickets/<int:pk>/attachments/<int:attachment_id>/", attachment_download, name="attachment"),
+    *ticket_actions.urlpatterns,
+]
+
+__all__ = ["attachment_download", "render_detail", "ticket_detail", "urlpatterns"]

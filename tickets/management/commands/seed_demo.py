@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from tickets.services import DEMO_PASSWORD, seed_demo
+from tickets.services.demo import seed_demo_content
 
 
 class Command(BaseCommand):
@@ -8,6 +9,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         rows = seed_demo()
+        created = seed_demo_content()
+        if created:
+            self.stdout.write(f"Demo tickets created: {created}")
         self.stdout.write("Demo accounts (password set only when the account is created):")
         self.stdout.write(f"  {'username':<10} {'role':<16} password")
         for username, role, created in rows:

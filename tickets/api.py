@@ -1,0 +1,467 @@
+"""REST API of the tickets app (``/api/tickets/``): thin interfaces over ``tickets.services``.
+
+Every lookup starts from ``permissions.visible_tickets`` so a ticket the user may not see is
+a 404 before any other check; children (messages, attachments, events) are read through
+their ticket. Commands are ``@action``s: they check the same predicates as the HTML pages,
+validate the shape of their input, call one service and answer with the ticket. Services
+raise ``PermissionDenied``/``ValidationError``, which the project's exception handler turns
+into 403/400 JSON.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import FileResponse, Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import generics, mixins, status, viewsets
+from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from . import permissions, services
+from .api_filters import ORDERINGS, TicketCursorPagination, TicketFilter, TicketFilterBackend
+from .models import Attachment, Channel, MessageKind, Status, Ticket, TicketMessage
+from .serializers import (
+    AttachmentSerializer,
+    AttachmentUploadInput,
+    DeescalateInput,
+    EmptyInput,
+    EscalateInput,
+    EventSerializer,
+    FollowUpSerializer,
+    LinkProblemInput,
+    MergeInput,
+    MessageInput,
+    MessageSerializer,
+    ReasonInput,
+    ReopenInput,
+    ResolveInput,
+    TicketCreateSerializer,
+    TicketSerializer,
+    TicketUpdateSerializer,
+    TokenSerializer,
+    TransitionInput,
+)
+
+TICKET_RELATED = ("requester", "assignee", "category", "vendor")
+ERRORS = {
+    400: OpenApiResponse(description="Refused: invalid input or a rule of the lifecycle; `detail` says why."),
+    403: OpenApiResponse(description="You may not do this on this ticket."),
+    404: OpenApiResponse(description="No such ticket (or you may not see it)."),
+}
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied("You may not do that on this ticket.")
+
+
+class AnyMediaRenderer(JSONRenderer):
+    """Lets a download be asked for with any ``Accept`` (errors are still JSON)."""
+
+    media_type = "*/*"
+
+
+def _action_schema(request=EmptyInput, responses=TicketSerializer, **kwargs):
+    return extend_schema(request=request, responses={200: responses, **ERRORS}, **kwargs)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="Tickets you may see",
+        parameters=[
+            OpenApiParameter("ordering", str, enum=list(ORDERINGS), description="Sort order (default -created_at)."),
+        ],
+    ),
+    retrieve=extend_schema(summary="One ticket", responses={200: TicketSerializer, 404: ERRORS[404]}),
+)
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Tickets: list, create, read, update allowed fields, and the lifecycle actions."""
+
+    serializer_class = TicketSerializer
+    pagination_class = TicketCursorPagination
+    filter_backends = [TicketFilterBackend]
+    filterset_class = TicketFilter
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def get_queryset(self) -> QuerySet[Ticket]:
+        return permissions.visible_tickets(self.request.user).select_related(*TICKET_RELATED)
+
+    def get_object(self) -> Ticket:
+        """The ticket of the URL if the user may see it, else 404 (never 403)."""
+        return generics.get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
+
+    # ------------------------------------------------------------------ helpers
+
+    def _input(self, serializer_class, request) -> dict:
+        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
+
+    def _ticket_data(self, pk: int) -> dict:
+        # Not through visible_tickets: after escalating, the actor may no longer see the ticket,
+        # and the answer is the state they just produced.
+        ticket = Ticket.objects.select_related(*TICKET_RELATED).get(pk=pk)
+        return TicketSerializer(ticket, context=self.get_serializer_context()).data
+
+    def _ticket_response(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
+        return Response(self._ticket_data(pk), status=status_code)
+
+    def _visible_attachments(self, ticket: Ticket) -> QuerySet[Attachment]:
+        attachments = ticket.attachments.select_related("message", "uploaded_by")
+        if not permissions.can_see_internal(self.request.user, ticket):
+            attachments = attachments.filter(Q(message__isnull=True) | Q(message__kind=MessageKind.PUBLIC))
+        return attachments
+
+    # ------------------------------------------------------------------ create / update
+
+    @extend_schema(
+        summary="Open a ticket", request=TicketCreateSerializer, responses={201: TicketSerializer, 400: ERRORS[400]}
+    )
+    def create(self, request):
+        data = self._input(TicketCreateSerializer, request)
+        ticket = services.create_ticket(
+            requester=data.get("requester") or request.user,
+            by=request.user,
+            subject=data["subject"],
+            description=data["description"],
+            category=data.get("category"),
+            impact=data["impact"],
+            urgency=data["urgency"],
+            channel=Channel.API,
+        )
+        response = self._ticket_response(ticket.pk, status.HTTP_201_CREATED)
+        response["Location"] = response.data["url"]
+        return response
+
+    @extend_schema(
+        summary="Change category or priority (staff)",
+        description="Subject and description are fixed after creation; status, tier and assignee change "
+        "through the actions. Any other key is refused with a 400 naming it.",
+        request=TicketUpdateSerializer,
+        responses={200: TicketSerializer, **ERRORS},
+    )
+    def partial_update(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._input(TicketUpdateSerializer, request)
+        if not data:
+            return self._ticket_response(ticket.pk)
+        _require(permissions.can_work(request.user, ticket))
+        with transaction.atomic():  # both changes or neither
+            if "category" in data:
+                services.change_category(ticket_id=ticket.pk, by=request.user, category=data["category"])
+            if data.keys() & {"impact", "urgency", "priority", "priority_reason"}:
+                # A new override without a reason keeps the reason of the current one.
+                services.change_priority(
+                    ticket_id=ticket.pk,
+                    by=request.user,
+                    impact=data.get("impact"),
+                    urgency=data.get("urgency"),
+                    priority=data.get("priority"),
+                    reason=data.get("priority_reason", ticket.priority_reason if "priority" in data else ""),
+                )
+        return self._ticket_response(ticket.pk)
+
+    # ------------------------------------------------------------------ conversation
+
+    @extend_schema(summary="Conversation", responses={200: MessageSerializer(many=True), 404: ERRORS[404]})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def messages(self, request, pk=None):
+        """Public replies; staff readers also get the internal notes (``kind`` tells them apart)."""
+        ticket = self.get_object()
+        kinds = permissions.visible_message_kinds(request.user, ticket)
+        messages = (
+            ticket.messages.filter(kind__in=kinds)
+            .select_related("author")
+            .prefetch_related(Prefetch("attachments", queryset=Attachment.objects.select_related("uploaded_by")))
+        )
+        return Response(MessageSerializer(messages, many=True, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary="Reply or add an internal note",
+        description="A requester replying on a closed ticket starts a new ticket linked to it; the answer "
+        "then carries that ticket instead of a message.",
+        request=MessageInput,
+        responses={
+            201: PolymorphicProxySerializer(
+                component_name="MessageOrFollowUp",
+                serializers=[MessageSerializer, FollowUpSerializer],
+                resource_type_field_name=None,
+            ),
+            **ERRORS,
+        },
+    )
+    @messages.mapping.post
+    def post_message(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._input(MessageInput, request)
+        user = request.user
+        if data["kind"] == MessageKind.INTERNAL:
+            _require(permissions.can_add_note(user, ticket))
+            message = services.add_note(ticket_id=ticket.pk, by=user, body=data["body"])
+        elif ticket.status == Status.CLOSED and permissions.can_follow_up(user, ticket):
+            new = services.reply_to_closed(ticket_id=ticket.pk, by=user, body=data["body"])
+            detail = f"{ticket.reference} is closed; your reply started {new.reference}."
+            return Response({"detail": detail, "ticket": self._ticket_data(new.pk)}, status=status.HTTP_201_CREATED)
+        else:
+            _require(permissions.can_reply(user, ticket))
+            message = services.add_reply(ticket_id=ticket.pk, by=user, body=data["body"], channel=Channel.API)
+        message = TicketMessage.objects.select_related("author").prefetch_related("attachments").get(pk=message.pk)
+        return Response(MessageSerializer(message, context=self.get_serializer_context()).data, status=201)
+
+    # ------------------------------------------------------------------ attachments
+
+    @extend_schema(summary="Attachments", responses={200: AttachmentSerializer(many=True), 404: ERRORS[404]})
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=None,
+        filter_backends=[],
+        parser_classes=[MultiPartParser, FormParser],
+    )
+    def attachments(self, request, pk=None):
+        """Files of the ticket; those of internal notes only for staff readers."""
+        ticket = self.get_object()
+        data = AttachmentSerializer(self._visible_attachments(ticket), many=True).data
+        return Response(data)
+
+    @extend_schema(
+        summary="Upload attachments",
+        description="Multipart form: one or more `file` parts, optionally the `message` (your own, on this "
+        "ticket) they belong to. The type is read from the content; over-limit uploads store nothing.",
+        request={"multipart/form-data": AttachmentUploadInput},
+        responses={201: AttachmentSerializer(many=True), **ERRORS},
+    )
+    @attachments.mapping.post
+    def upload_attachments(self, request, pk=None):
+        ticket = self.get_object()
+        user = request.user
+        _require(permissions.can_reply(user, ticket))
+        if ticket.status == Status.CLOSED and not permissions.can_work(user, ticket):
+            # Same rule as a reply: a closed ticket is final for its requester and vendor.
+            raise ValidationError("This ticket is closed; open a new ticket to send more files.")
+        data = self._input(AttachmentUploadInput, request)
+        message = None
+        if data.get("message") is not None:
+            kinds = permissions.visible_message_kinds(user, ticket)
+            message = ticket.messages.filter(pk=data["message"], kind__in=kinds, author=user).first()
+            if message is None:
+                raise ValidationError("No message of yours with that id on this ticket.")
+            if message.is_internal:
+                _require(permissions.can_add_note(user, ticket))
+        with transaction.atomic():
+            saved = services.store_attachments(ticket=ticket, by=user, uploads=data["file"], message=message)
+        saved_ids = [attachment.pk for attachment in saved]
+        rows = Attachment.objects.filter(pk__in=saved_ids).select_related("message", "uploaded_by")
+        return Response(AttachmentSerializer(rows, many=True).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Download an attachment",
+        parameters=[OpenApiParameter("attachment_id", int, OpenApiParameter.PATH)],
+        responses={
+            (200, "application/octet-stream"): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The file, always as a download."
+            ),
+            404: ERRORS[404],
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        url_path=r"attachments/(?P<attachment_id>[0-9]+)/download",
+        url_name="attachment-download",
+        renderer_classes=[JSONRenderer, AnyMediaRenderer],
+        pagination_class=None,
+        filter_backends=[],
+    )
+    def download_attachment(self, request, pk=None, attachment_id=None):
+        """Sent as an attachment, never rendered: nosniff and a sandboxing CSP, whatever its type."""
+        ticket = self.get_object()
+        attachment = generics.get_object_or_404(self._visible_attachments(ticket), pk=attachment_id)
+        try:
+            handle = attachment.file.open("rb")
+        except FileNotFoundError:
+            raise Http404("The file of this attachment is missing.") from None
+        response = FileResponse(
+            handle,
+            as_attachment=True,
+            filename=attachment.filename,
+            content_type=services.download_content_type(attachment),
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    # ------------------------------------------------------------------ history
+
+    @extend_schema(summary="History", responses={200: EventSerializer(many=True), 404: ERRORS[404]})
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def events(self, request, pk=None):
+        """The append-only history; internal events only for staff readers."""
+        ticket = self.get_object()
+        events = ticket.events.select_related("actor")
+        if not permissions.can_see_internal(request.user, ticket):
+            events = events.filter(internal=False)
+        return Response(EventSerializer(events, many=True).data)
+
+    # ------------------------------------------------------------------ actions
+
+    @_action_schema(summary="Take this ticket (assign it to yourself)")
+    @action(detail=True, methods=["post"])
+    def claim(self, request, pk=None):
+        ticket = self.get_object()
+        _require(permissions.can_work(request.user, ticket))
+        self._input(EmptyInput, request)
+        services.claim_ticket(ticket_id=ticket.pk, by=request.user)
+        return self._ticket_response(ticket.pk)
+
+    @extend_schema(
+        summary="Claim the next ticket of your tiers",
+        description="Highest priority, oldest first. 204 (no body) when your queues are empty; 403 if you "
+        "work no tier.",
+        request=EmptyInput,
+        responses={
+            200: TicketSerializer,
+            204: OpenApiResponse(description="Your queues are empty."),
+            403: OpenApiResponse(description="Only agents of a tier take tickets from the queues."),
+        },
+    )
+    @action(detail=False, methods=["post"], url_path="take-next", pagination_class=None, filter_backends=[])
+    def take_next(self, request):
+        self._input(EmptyInput, request)
+        ticket = services.take_next(by=request.user)
+        if ticket is None:
+            return Response(status=status.HTTP_204_NO_CONTENT)
+        return self._ticket_response(ticket.pk)
+
+    @_action_schema(request=EscalateInput, summary="Functional escalation (up one or more tiers, with a note)")
+    @action(detail=True, methods=["post"])
+    def escalate(self, request, pk=None):
+        ticket = self.get_object()
+        _require(permissions.can_work(request.user, ticket))
+        data = self._input(EscalateInput, request)
+        services.escalate_ticket(
+            ticket_id=ticket.pk,
+            by=request.user,
+            reason=data["reason"],
+            to_tier=data.get("to_tier"),
+            vendor=data.get("vendor"),
+            vendor_reference=data.get("vendor_reference", ""),
+        )
+        return self._ticket_response(ticket.pk)
+
+    @_action_schema(request=DeescalateInput, summary="De-escalate (down one or more tiers, with a note)")
+    @action(detail=True, methods=["post"])
+    def deescalate(self, request, pk=None):
+        ticket = self.get_object()
+        _require(permissions.can_work(request.user, ticket))
+        data = self._input(DeescalateInput, request)
+        services.deescalate_ticket(
+            ticket_id=ticket.pk, by=request.user, reason=data["reason"], to_tier=data.get("to_tier")
+        )
+        return self._ticket_response(ticket.pk)
+
+    @_action_schema(request=TransitionInput, summary="Change status (new/open/pending)")
+    @action(detail=True, methods=["post"])
+    def transition(self, request, pk=None):
+        ticket = self.get_object()
+        _require(permissions.can_work(request.user, ticket))
+        data = self._input(TransitionInput, request)
+        services.change_status(ticket_id=ticket.pk, by=request.user, status=data["status"])
+        return self._ticket_response(ticket.pk)
+
+    @_action_schema(request=ResolveInput, summary="Resolve with a resolution note")
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        ticket = self.get_object()
+        _require(permissions.can_work(request.user, ticket))
+        data = self._input(ResolveInput, request)
+        services.resolve_ticket(ticket_id=ticket.pk, by=request.user, **data)
+        return self._ticket_response(ticket.pk)
+
+    @_action_schema(request=ReopenInput, summary="Reopen a resolved ticket")
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        ticket = self.get_object()
+        data = self._input(ReopenInput, request)
+        services.reopen_ticket(ticket_id=ticket.pk, by=request.user, reason=data["reason"])
+        return self._ticket_response(ticket.pk)
+
+    @_action_schema(summary="Confirm the resolution (requester); the ticket closes")
+    @action(detail=True, methods=["post"])
+    def confirm(self, request, pk=None):
+        ticket = self.get_object()
+        self._input(EmptyInput, request)
+        services.confirm_resolution(ticket_id=ticket.pk, by=request.user)
+        return self._ticket_response(ticket.pk)
+
+    @_action_schema(request=ReasonInput, summary="Hierarchical escalation: notify the managers")
+    @action(detail=True, methods=["post"], url_path="notify-managers")
+    def notify_managers(self, request, pk=None):
+        ticket = self.get_object()
+        _require(permissions.can_work(request.user, ticket))
+        data = self._input(ReasonInput, request)
+        services.notify_managers(ticket_id=ticket.pk, by=request.user, reason=data["reason"])
+        return self._ticket_response(ticket.pk)
+
+    @_action_schema(summary="Open the ticket to a swarm")
+    @action(detail=True, methods=["post"], url_path="open-swarm")
+    def open_swarm(self, request, pk=None):
+        ticket = self.get_object()
+        _require(permissions.can_work(request.user, ticket))
+        self._input(EmptyInput, request)
+        services.open_swarm(ticket_id=ticket.pk, by=request.user)
+        return self._ticket_response(ticket.pk)
+
+    @_action_schema(summary="Join the swarm (agents of any tier)")
+    @action(detail=True, methods=["post"], url_path="join-swarm")
+    def join_swarm(self, request, pk=None):
+        ticket = self.get_object()
+        _require(permissions.may_join_swarm(request.user, ticket))
+        self._input(EmptyInput, request)
+        services.join_swarm(ticket_id=ticket.pk, by=request.user)
+        return self._ticket_response(ticket.pk)
+
+    @_action_schema(request=MergeInput, summary="Merge this duplicate into another ticket")
+    @action(detail=True, methods=["post"])
+    def merge(self, request, pk=None):
+        ticket = self.get_object()
+        _require(permissions.can_work(request.user, ticket))
+        data = self._input(MergeInput, request)
+        if not self.get_queryset().filter(pk=data["into"]).exists():
+            raise ValidationError(f"There is no ticket {data['into']} you may see.")
+        services.merge_tickets(duplicate_id=ticket.pk, into_id=data["into"], by=request.user)
+        return self._ticket_response(ticket.pk)
+
+    @_action_schema(request=LinkProblemInput, summary="Point this incident at a problem ticket (null unlinks)")
+    @action(detail=True, methods=["post"], url_path="link-problem")
+    def link_problem(self, request, pk=None):
+        ticket = self.get_object()
+        _require(permissions.can_work(request.user, ticket))
+        data = self._input(LinkProblemInput, request)
+        problem_id = data["problem"]
+        if problem_id is not None and not self.get_queryset().filter(pk=problem_id).exists():
+            raise ValidationError(f"There is no ticket {problem_id} you may see.")
+        services.link_to_problem(incident_id=ticket.pk, problem_id=problem_id, by=request.user)
+        return self._ticket_response(ticket.pk)
+
+
+@extend_schema(
+    summary="Get an API token",
+    description="Exchange a username and password for the token to send as `Authorization: Token <key>`.",
+    responses={200: TokenSerializer, 400: ERRORS[400]},
+)
+class TokenView(ObtainAuthToken):
+    """DRF's ``obtain_auth_token`` with a documented answer."""

@@ -1,0 +1,204 @@
+"""Benchmark sections of the tickets app: seed up to a million tickets in SQL, then load the
+hot pages through gunicorn with wrk (``make bench``)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authtoken.models import Token
+
+from helpdesk.core.benchtools import gunicorn_server, wrk
+
+from .models import Status, Ticket, Tier
+from .services import set_agent_tiers
+
+CHUNK = 100_000
+REQUESTERS = 10_000
+
+TICKETS_SQL = """
+INSERT INTO tickets_ticket (
+    subject, description, requester_id, channel, impact, urgency, priority, priority_reason, status, tier,
+    assignee_id, vendor_id, vendor_reference, is_swarm, is_problem, resolution_note,
+    created_at, updated_at, first_response_at, resolved_at, closed_at
+)
+SELECT
+    'Bench ticket ' || g || ': ' || (ARRAY['printer jams', 'VPN drops', 'laptop is slow', 'mail bounces',
+        'password expired', 'disk is full'])[1 + g %% 6],
+    'Generated for the benchmark. **Markdown** body with a [link](https://example.com).',
+    %(req_min)s + (g * 7919) %% %(req_count)s,
+    (ARRAY['portal', 'email', 'phone', 'api'])[1 + g %% 4],
+    'medium', 'medium', 1 + g %% 4, '',
+    CASE WHEN s < 6 THEN 'closed' WHEN s = 6 THEN 'resolved' WHEN s = 7 THEN 'open'
+         WHEN s = 8 THEN 'new' ELSE 'pending_requester' END,
+    tier,
+    CASE WHEN s IN (7, 9) THEN (ARRAY[%(a1)s, %(a2)s, %(a3)s])[tier] END,
+    NULL, '', false, false,
+    CASE WHEN s <= 6 THEN 'Fixed it.' ELSE '' END,
+    created, created + interval '1 hour',
+    CASE WHEN s <> 8 THEN created + interval '30 minutes' END,
+    CASE WHEN s <= 6 THEN created + interval '4 hours' END,
+    CASE WHEN s < 6 THEN created + interval '8 days' END
+FROM (
+    SELECT g, g %% 10 AS s, 1 + (g / 7) %% 3 AS tier,
+           now() - (%(total)s - g) * interval '60 seconds' AS created
+    FROM generate_series(%(start)s, %(stop)s) AS g
+) AS x
+"""
+
+EVENTS_SQL = """
+INSERT INTO tickets_ticketevent (ticket_id, actor_id, kind, at, data, internal)
+SELECT id, requester_id, 'created', created_at, '{}'::jsonb, false FROM tickets_ticket WHERE id > %(after)s
+UNION ALL
+SELECT id, assignee_id, 'replied', first_response_at, '{}'::jsonb, false
+  FROM tickets_ticket WHERE id > %(after)s AND first_response_at IS NOT NULL
+UNION ALL
+SELECT id, NULL, 'resolved', resolved_at, '{}'::jsonb, false
+  FROM tickets_ticket WHERE id > %(after)s AND resolved_at IS NOT NULL
+UNION ALL
+SELECT id, NULL, 'closed', closed_at, '{}'::jsonb, false
+  FROM tickets_ticket WHERE id > %(after)s AND closed_at IS NOT NULL
+"""
+
+MESSAGES_SQL = """
+INSERT INTO tickets_ticketmessage (ticket_id, author_id, kind, body, channel, created_at)
+SELECT id, COALESCE(assignee_id, %(a1)s), 'public', 'Could you restart and try again?', 'portal', first_response_at
+  FROM tickets_ticket WHERE id > %(after)s AND first_response_at IS NOT NULL
+UNION ALL
+SELECT id, COALESCE(assignee_id, %(a1)s), 'internal', 'Checked the logs, nothing unusual.', 'portal',
+       created_at + interval '20 minutes'
+  FROM tickets_ticket WHERE id > %(after)s AND id %% 5 = 0
+"""
+
+
+def _bench_users():
+    user_model = get_user_model()
+    agents = []
+    for tier in (Tier.T1, Tier.T2, Tier.T3):
+        agent, _ = user_model.objects.get_or_create(
+            username=f"bench-agent{tier}", defaults={"email": f"bench-agent{tier}@example.com"}
+        )
+        set_agent_tiers(user=agent, tiers=[tier])
+        agents.append(agent)
+    requester, _ = user_model.objects.get_or_create(username="bench-requester", defaults={"email": "br@example.com"})
+    return agents, requester
+
+
+def seed(out, total: int) -> None:
+    out.write(f"\n== Seeding {total:,} tickets with their events and messages (SQL, in chunks)")
+    started = time.perf_counter()
+    agents, _ = _bench_users()
+    with connection.cursor() as cur:
+        cur.execute(
+            """INSERT INTO core_user (password, is_superuser, username, first_name, last_name, email, is_staff,
+                   is_active, date_joined)
+               SELECT '!', false, 'bench-req-' || g, 'Bench', 'Requester ' || g, 'bench-req-' || g || '@example.com',
+                      false, true, now()
+               FROM generate_series(1, %s) AS g""",
+            [REQUESTERS],
+        )
+        cur.execute("SELECT min(id), count(*) FROM core_user WHERE username LIKE 'bench-req-%'")
+        req_min, req_count = cur.fetchone()
+        done = 0
+        while done < total:
+            stop = min(done + CHUNK, total)
+            cur.execute("SELECT coalesce(max(id), 0) FROM tickets_ticket")
+            (after,) = cur.fetchone()
+            params = {
+                "req_min": req_min,
+                "req_count": req_count,
+                "total": total,
+                "start": done + 1,
+                "stop": stop,
+                "a1": agents[0].pk,
+                "a2": agents[1].pk,
+                "a3": agents[2].pk,
+                "after": after,
+            }
+            cur.execute(TICKETS_SQL, params)
+            cur.execute(EVENTS_SQL, params)
+            cur.execute(MESSAGES_SQL, params)
+            done = stop
+            rate = done / (time.perf_counter() - started)
+            bar = "#" * int(30 * done / total)
+            out.write(f"  [{bar:<30}] {done:>9,}/{total:,} tickets  ({rate:,.0f}/s)", ending="\r")
+            out.flush()
+        out.write("")
+        cur.execute("ANALYZE")
+        cur.execute("SELECT (SELECT count(*) FROM tickets_ticketevent), (SELECT count(*) FROM tickets_ticketmessage)")
+        events, messages = cur.fetchone()
+    out.write(
+        f"  seeded {total:,} tickets, {events:,} events, {messages:,} messages in {time.perf_counter() - started:.0f} s"
+    )
+
+
+def _session_cookie(user) -> str:
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"sessionid={session.session_key}"
+
+
+def measure(out, *, seconds: int, connections: int) -> None:
+    agents, requester = _bench_users()
+    agent = agents[0]
+    agent_token = Token.objects.get_or_create(user=agent)[0].key
+    requester_token = Token.objects.get_or_create(user=requester)[0].key
+    cookie = _session_cookie(agent)
+    ticket = Ticket.objects.filter(tier=Tier.T1, status=Status.OPEN, messages__isnull=False).order_by("-pk").first()
+    pages = [
+        ("tier-1 queue page", "/queues/?queue=tier1", {"Cookie": cookie}),
+        ("API ticket list", "/api/tickets/", {"Authorization": f"Token {agent_token}"}),
+        ("ticket page", f"/tickets/{ticket.pk}/", {"Cookie": cookie}),
+    ]
+    out.write("\n== SQL statements per request at this size (in process)")
+    client = Client(HTTP_HOST="localhost")
+    for name, path, headers in pages:
+        meta = (
+            {"HTTP_COOKIE": headers["Cookie"]}
+            if "Cookie" in headers
+            else {"HTTP_AUTHORIZATION": headers["Authorization"]}
+        )
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path, **meta)
+        out.write(f"  {name:<20} status {response.status_code}, {len(queries)} SQL statements")
+
+    out.write(f"\n== HTTP load with wrk through gunicorn (2 workers), {connections} connections, {seconds} s each")
+    body = json.dumps(
+        {
+            "subject": "Bench: monitor flickers",
+            "description": "Since this morning.",
+            "impact": "low",
+            "urgency": "medium",
+        }
+    )
+    create_lua = (
+        f'wrk.method = "POST"\nwrk.body = {json.dumps(body)}\nwrk.headers["Content-Type"] = "application/json"\n'
+    )
+    with gunicorn_server() as base:
+        for name, path, headers in pages:
+            result = wrk(base + path, seconds=seconds, connections=connections, headers=headers)
+            _report(out, f"GET {name}", result)
+        result = wrk(
+            base + "/api/tickets/",
+            seconds=seconds,
+            connections=connections,
+            headers={"Authorization": f"Token {requester_token}"},
+            lua=create_lua,
+        )
+        _report(out, "POST ticket creation (API)", result)
+
+
+def _report(out, name: str, result) -> None:
+    errors = f", {result.errors} errors" if result.errors else ""
+    out.write(
+        f"  {name:<28} {result.requests_per_second:8.1f} req/s   p50 {result.p50_ms:7.1f} ms   "
+        f"p99 {result.p99_ms:7.1f} ms{errors}"
+    )

@@ -1,0 +1,189 @@
+"""Filters of the agent queues and the vendor list (django-filter FilterSets).
+
+They only narrow a queryset the view already limited to what the user may see (a queue of
+their tiers, their vendor's tickets); they never widen it. Without a ``status`` choice only
+open tickets are listed. An invalid value is a form error: the view then shows the errors
+and an empty list instead of guessing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+import django_filters
+import django_filters.fields
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import F, Q, QuerySet, Value
+from django.db.models.functions import Coalesce, Concat
+from django.utils import timezone
+
+from . import roles
+from .models import OPEN_STATUSES, Category, Channel, Priority, Status, Ticket, parse_reference
+
+
+class CategoryChoiceField(forms.ModelChoiceField):
+    """Categories labelled "Parent / Child" from a ``select_related("parent")`` queryset (no query per option)."""
+
+    def label_from_instance(self, obj: Category) -> str:
+        return f"{obj.parent.name} / {obj.name}" if obj.parent_id else obj.name
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.display_name
+
+
+def categories() -> QuerySet[Category]:
+    """Active categories, each parent followed by its children."""
+    return (
+        Category.objects.filter(is_active=True)
+        .select_related("parent")
+        .order_by(Coalesce("parent__name", "name"), F("parent").asc(nulls_first=True), "name")
+    )
+
+
+def workers() -> QuerySet:
+    """People tickets can be assigned to: agents (with a tier) and managers."""
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(groups__name=roles.GROUP_AGENT, tier_memberships__isnull=False) | Q(groups__name=roles.GROUP_MANAGER),
+            is_active=True,
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+def open_only(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
+    return queryset.filter(status__in=OPEN_STATUSES)
+
+
+AGE_CHOICES = [
+    ("today", "Created today"),
+    ("7d", "Created in the last 7 days"),
+    ("30d", "Created in the last 30 days"),
+    ("older7d", "Older than 7 days"),
+]
+
+
+class _CategoryFilterField(CategoryChoiceField, django_filters.fields.ModelChoiceField):
+    """django-filter's field (it knows ``null_label``) with our option labels."""
+
+
+class _PersonFilterField(PersonChoiceField, django_filters.fields.ModelChoiceField):
+    """django-filter's field (it knows ``null_label``) with our option labels."""
+
+
+class CategoryFilter(django_filters.ModelChoiceFilter):
+    field_class = _CategoryFilterField
+
+
+class PersonFilter(django_filters.ModelChoiceFilter):
+    field_class = _PersonFilterField
+
+
+class QueueFilter(django_filters.FilterSet):
+    """Filters and search of the agent queue page."""
+
+    q = django_filters.CharFilter(
+        label="Search",
+        method="search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "HD-000123, subject or requester"}),
+    )
+    status = django_filters.MultipleChoiceFilter(
+        label="Status",
+        choices=Status.choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Open tickets only unless you tick statuses.",
+    )
+    priority = django_filters.ChoiceFilter(label="Priority", choices=Priority.choices, empty_label="Any priority")
+    category = CategoryFilter(label="Category", queryset=categories(), empty_label="Any category")
+    assignee = PersonFilter(
+        label="Assignee", queryset=workers(), empty_label="Anyone", null_label="Unassigned", null_value="none"
+    )
+    channel = django_filters.ChoiceFilter(label="Channel", choices=Channel.choices, empty_label="Any channel")
+    age = django_filters.ChoiceFilter(label="Age", choices=AGE_CHOICES, method="filter_age", empty_label="Any age")
+
+    class Meta:
+        model = Ticket
+        fields = ["q", "status", "priority", "category", "assignee", "channel", "age"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Fresh querysets per request (the class-level ones would be evaluated once and cached).
+        self.filters["category"].queryset = categories()
+        self.filters["assignee"].queryset = workers()
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if not self.form.cleaned_data.get("status"):
+            queryset = open_only(queryset)
+        return queryset
+
+    def search(self, queryset, name, value):
+        return queryset.alias(
+            requester_name=Concat("requester__first_name", Value(" "), "requester__last_name")
+        ).filter(search_q(value, requester=True))
+
+    def filter_age(self, queryset, name, value):
+        now = timezone.now()
+        if value == "today":
+            midnight = timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
+            return queryset.filter(created_at__gte=midnight)
+        if value == "7d":
+            return queryset.filter(created_at__gte=now - timedelta(days=7))
+        if value == "30d":
+            return queryset.filter(created_at__gte=now - timedelta(days=30))
+        return queryset.filter(created_at__lt=now - timedelta(days=7))
+
+
+def search_q(text: str, *, requester: bool = False, vendor_reference: bool = False) -> Q:
+    """Reference (``HD-000123``/``123``), subject, and optionally requester or vendor reference."""
+    text = text.strip()
+    condition = Q(subject__icontains=text)
+    pk = parse_reference(text)
+    if pk is not None:
+        condition |= Q(pk=pk)
+    if requester:
+        condition |= (
+            Q(requester__username__icontains=text)
+            | Q(requester__email__icontains=text)
+            | Q(requester_name__icontains=text)
+        )
+    if vendor_reference:
+        condition |= Q(vendor_reference__icontains=text)
+    return condition
+
+
+VENDOR_STATUS_CHOICES = [("open", "Open tickets"), ("all", "All tickets, resolved and closed too")]
+
+
+class VendorFilter(django_filters.FilterSet):
+    """Search and status of the vendor's list (its queryset is already their vendor's tier-4 tickets)."""
+
+    q = django_filters.CharFilter(
+        label="Search",
+        method="search",
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "HD-000123, subject or your reference"}),
+    )
+    state = django_filters.ChoiceFilter(
+        label="Show", choices=VENDOR_STATUS_CHOICES, method="filter_state", empty_label=None
+    )
+
+    class Meta:
+        model = Ticket
+        fields = ["q", "state"]
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        if self.form.cleaned_data.get("state") != "all":
+            queryset = open_only(queryset)
+        return queryset
+
+    def search(self, queryset, name, value):
+        return queryset.filter(search_q(value, vendor_reference=True))
+
+    def filter_state(self, queryset, name, value):
+        return queryset  # applied in filter_queryset so that "no choice" also means open only

@@ -1,0 +1,294 @@
+"""HTML forms of the tickets app. They check the shape of input only; the services hold the rules.
+
+Several of the ticket page's forms share field names (``reason``, ``body``); each form gets
+its own ``auto_id`` so the ids in the page stay unique while the posted names stay plain.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+
+from . import roles
+from .models import Category, Level, Priority, Status, Tier, Vendor, parse_reference
+
+# The words requesters are offered for impact and urgency, mapped to the Level the matrix uses.
+IMPACT_CHOICES = [
+    (Level.LOW, "Just me"),
+    (Level.MEDIUM, "My team"),
+    (Level.HIGH, "The whole company"),
+]
+URGENCY_CHOICES = [
+    (Level.LOW, "It can wait"),
+    (Level.MEDIUM, "It slows me down"),
+    (Level.HIGH, "I cannot work"),
+]
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    """A file input that lets people pick several files at once."""
+
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several optional files; ``clean`` returns a list (empty when nothing was chosen)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single_clean = super().clean
+        if isinstance(data, list | tuple):
+            return [single_clean(item, initial) for item in data if item]
+        return [single_clean(data, initial)] if data else []
+
+
+def _attachments_field() -> MultipleFileField:
+    return MultipleFileField(label="Attachments", help_text="Optional; you can choose several files.")
+
+
+def _textarea(rows: int = 4) -> forms.Textarea:
+    return forms.Textarea(attrs={"rows": rows})
+
+
+def active_categories():
+    return Category.objects.filter(is_active=True).select_related("parent").order_by("parent__name", "name")
+
+
+class NewTicketForm(forms.Form):
+    subject = forms.CharField(max_length=200, label="Subject", help_text="A short summary of the problem.")
+    description = forms.CharField(
+        widget=_textarea(8), label="Description", help_text="What happened, and what you tried. Markdown works."
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.none(), required=False, label="Category", empty_label="I don't know"
+    )
+    impact = forms.ChoiceField(
+        choices=IMPACT_CHOICES, initial=Level.LOW, widget=forms.RadioSelect, label="Who is affected?"
+    )
+    urgency = forms.ChoiceField(
+        choices=URGENCY_CHOICES, initial=Level.MEDIUM, widget=forms.RadioSelect, label="How urgent is it?"
+    )
+    attachments = _attachments_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = active_categories()
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(widget=_textarea(5), label="Your reply", help_text="Markdown works.")
+    attachments = _attachments_field()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "reply_%s")
+        super().__init__(*args, **kwargs)
+
+
+class FollowUpForm(forms.Form):
+    body = forms.CharField(
+        widget=_textarea(5),
+        label="Your message",
+        help_text="This ticket is closed: your message starts a new ticket linked to it.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "followup_%s")
+        super().__init__(*args, **kwargs)
+
+
+class NoteForm(forms.Form):
+    body = forms.CharField(widget=_textarea(4), label="Internal note", help_text="Only agents and managers see it.")
+    attachments = _attachments_field()
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "note_%s")
+        super().__init__(*args, **kwargs)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(
+        queryset=get_user_model().objects.none(), required=False, label="Assignee", empty_label="Nobody"
+    )
+
+    def __init__(self, *args, tier: int, **kwargs):
+        kwargs.setdefault("auto_id", "assign_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = (
+            get_user_model()
+            .objects.filter(is_active=True)
+            .filter(
+                Q(groups__name=roles.GROUP_AGENT, tier_memberships__tier=tier) | Q(groups__name=roles.GROUP_MANAGER)
+            )
+            .distinct()
+            .order_by("first_name", "last_name", "username")
+        )
+        self.fields["assignee"].label_from_instance = lambda user: user.display_name
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices, label="Status")
+
+    def __init__(self, *args, allowed: list[str] | None = None, **kwargs):
+        kwargs.setdefault("auto_id", "status_%s")
+        super().__init__(*args, **kwargs)
+        if allowed is not None:
+            # Offer only the allowed targets; any status is accepted, so the service explains a refusal.
+            self.fields["status"].widget.choices = [(v, label) for v, label in Status.choices if v in allowed]
+
+
+class PriorityForm(forms.Form):
+    impact = forms.ChoiceField(choices=Level.choices, label="Impact")
+    urgency = forms.ChoiceField(choices=Level.choices, label="Urgency")
+    priority = forms.TypedChoiceField(
+        choices=[("", "Follow the matrix"), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Override priority",
+    )
+    reason = forms.CharField(
+        max_length=500, required=False, label="Reason for the override", help_text="Required to override."
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "priority_%s")
+        super().__init__(*args, **kwargs)
+
+
+class CategoryForm(forms.Form):
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.none(), required=False, label="Category", empty_label="No category"
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "category_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = active_categories()
+
+
+AGENT_AND_VENDOR_TIERS = [Tier.T1, Tier.T2, Tier.T3, Tier.T4]
+
+
+def _tier_choices(tiers) -> list[tuple[int, str]]:
+    return [(int(t), Tier(t).label) for t in tiers]
+
+
+class EscalateForm(forms.Form):
+    reason = forms.CharField(
+        widget=_textarea(4),
+        label="Escalation note",
+        help_text="What was tried and what is known; the next tier relies on it.",
+    )
+    to_tier = forms.TypedChoiceField(choices=[], coerce=int, label="Escalate to")
+    vendor = forms.ModelChoiceField(
+        queryset=Vendor.objects.none(),
+        required=False,
+        label="Vendor",
+        empty_label="Choose a vendor (tier 4 only)",
+        help_text="Only for tier 4 (vendors): required there.",
+    )
+    vendor_reference = forms.CharField(
+        max_length=100,
+        required=False,
+        label="Vendor's reference",
+        help_text="Only for tier 4: the vendor's case number.",
+    )
+
+    def __init__(self, *args, current_tier: int | None = None, **kwargs):
+        kwargs.setdefault("auto_id", "escalate_%s")
+        super().__init__(*args, **kwargs)
+        # Every tier is accepted and the higher ones are offered: the service explains a wrong move.
+        self.fields["to_tier"].choices = _tier_choices(AGENT_AND_VENDOR_TIERS)
+        self.fields["to_tier"].widget.choices = _tier_choices(
+            [t for t in AGENT_AND_VENDOR_TIERS if current_tier is None or t > current_tier]
+        )
+        self.fields["vendor"].queryset = Vendor.objects.filter(is_active=True)
+
+
+class DeescalateForm(forms.Form):
+    reason = forms.CharField(widget=_textarea(4), label="De-escalation note")
+    to_tier = forms.TypedChoiceField(choices=[], coerce=int, label="Move down to")
+
+    def __init__(self, *args, current_tier: int | None = None, **kwargs):
+        kwargs.setdefault("auto_id", "deescalate_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["to_tier"].choices = _tier_choices(AGENT_AND_VENDOR_TIERS)
+        lower = [t for t in reversed(AGENT_AND_VENDOR_TIERS) if current_tier is None or t < current_tier]
+        self.fields["to_tier"].widget.choices = _tier_choices(lower)
+
+
+class NotifyManagersForm(forms.Form):
+    reason = forms.CharField(widget=_textarea(3), label="Why the managers should look at it")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "managers_%s")
+        super().__init__(*args, **kwargs)
+
+
+class ResolveForm(forms.Form):
+    resolution_note = forms.CharField(
+        widget=_textarea(4), label="Resolution note", help_text="What fixed it; the requester sees this."
+    )
+    resolve_incidents = forms.BooleanField(required=False, label="Also resolve its incidents")
+
+    def __init__(self, *args, open_incidents: int = 0, **kwargs):
+        kwargs.setdefault("auto_id", "resolve_%s")
+        super().__init__(*args, **kwargs)
+        if open_incidents:
+            self.fields["resolve_incidents"].label = f"Also resolve its {open_incidents} open incident(s)"
+        else:
+            self.fields["resolve_incidents"].widget = forms.HiddenInput()
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(widget=_textarea(2), required=False, label="Why reopen? (optional)")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "reopen_%s")
+        super().__init__(*args, **kwargs)
+
+
+class TicketReferenceForm(forms.Form):
+    """A ticket typed by its reference (``HD-000123``); cleans to its id."""
+
+    reference = forms.CharField(max_length=20, label="Ticket reference", help_text="For example HD-000123.")
+
+    def __init__(self, *args, prefix_id: str = "ref", required: bool = True, **kwargs):
+        kwargs.setdefault("auto_id", f"{prefix_id}_%s")
+        super().__init__(*args, **kwargs)
+        self.fields["reference"].required = required
+
+    def clean_reference(self) -> int | None:
+        text = self.cleaned_data["reference"].strip()
+        if not text and not self.fields["reference"].required:
+            return None
+        pk = parse_reference(text)
+        if pk is None:
+            raise forms.ValidationError("Enter a ticket reference such as HD-000123.")
+        return pk
+
+
+class WatcherForm(forms.Form):
+    who = forms.CharField(max_length=254, label="Username or e-mail address")
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "watcher_%s")
+        super().__init__(*args, **kwargs)
+
+    def clean_who(self):
+        text = self.cleaned_data["who"].strip()
+        user = (
+            get_user_model()
+            .objects.filter(is_active=True)
+            .filter(Q(username__iexact=text) | Q(email__iexact=text) if text else Q(pk__in=[]))
+            .order_by("pk")
+            .first()
+        )
+        if user is None:
+            raise forms.ValidationError("Nobody with that username or e-mail address.")
+        return user

@@ -1,0 +1,117 @@
+"""Forms of the agent workspace lists: bulk actions on the queue page and logging a phone call.
+
+They check the shape of the input only; the services decide what is allowed.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+
+from .filters import CategoryChoiceField, PersonChoiceField, categories, workers
+from .models import Level, Status
+
+MAX_BULK = 500
+
+
+class IdListField(forms.Field):
+    """Ticket ids from repeated ``ids`` checkboxes; anything but whole numbers is an error."""
+
+    widget = forms.MultipleHiddenInput
+
+    def to_python(self, value) -> list[int]:
+        if not value:
+            return []
+        values = value if isinstance(value, list | tuple) else [value]
+        ids = []
+        for raw in values:
+            text = str(raw).strip()
+            if not text.isdigit() or len(text) > 12:
+                raise ValidationError("Ticket ids must be whole numbers.", code="invalid")
+            ids.append(int(text))
+        return list(dict.fromkeys(ids))
+
+    def validate(self, value) -> None:
+        super().validate(value)
+        if len(value) > MAX_BULK:
+            raise ValidationError(f"Select at most {MAX_BULK} tickets at once.", code="too_many")
+
+
+class BulkAction:
+    ASSIGN_ME = "assign_me"
+    ASSIGN = "assign"
+    UNASSIGN = "unassign"
+    STATUS = "status"
+
+    choices = [
+        (ASSIGN_ME, "Assign to me"),
+        (ASSIGN, "Assign to…"),
+        (UNASSIGN, "Unassign"),
+        (STATUS, "Change status to…"),
+    ]
+
+
+BULK_STATUSES = [(s.value, s.label) for s in (Status.OPEN, Status.PENDING_REQUESTER, Status.PENDING_VENDOR)]
+
+
+class BulkActionForm(forms.Form):
+    ids = IdListField(error_messages={"required": "Select at least one ticket."})
+    action = forms.ChoiceField(label="Action", choices=[("", "Choose an action…"), *BulkAction.choices])
+    assignee = PersonChoiceField(label="Agent", queryset=workers(), required=False, empty_label="Choose an agent…")
+    status = forms.ChoiceField(label="New status", choices=[("", "Choose a status…"), *BULK_STATUSES], required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = workers()
+
+    def clean(self):
+        data = super().clean()
+        action = data.get("action")
+        if action == BulkAction.ASSIGN and not data.get("assignee"):
+            self.add_error("assignee", "Choose the agent to assign the tickets to.")
+        if action == BulkAction.STATUS and not data.get("status"):
+            self.add_error("status", "Choose the new status.")
+        return data
+
+
+def find_user(text: str):
+    """The active user whose username or e-mail is ``text`` (ignoring case), or None."""
+    text = text.strip()
+    if not text:
+        return None
+    matches = list(
+        get_user_model().objects.filter(Q(username__iexact=text) | Q(email__iexact=text), is_active=True)[:2]
+    )
+    return matches[0] if len(matches) == 1 else None
+
+
+class PhoneCallForm(forms.Form):
+    requester = forms.CharField(
+        label="Caller (username or e-mail)",
+        max_length=254,
+        help_text="The person who called; they must already have an account.",
+    )
+    subject = forms.CharField(label="Subject", max_length=200)
+    description = forms.CharField(label="What the caller reported", widget=forms.Textarea(attrs={"rows": 5}))
+    category = CategoryChoiceField(label="Category", queryset=categories(), required=False, empty_label="None")
+    impact = forms.ChoiceField(label="Impact (how many people or how much work is affected)", choices=Level.choices)
+    urgency = forms.ChoiceField(label="Urgency (how soon it must be fixed)", choices=Level.choices)
+    resolution_note = forms.CharField(
+        label="Resolved during the call",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Fill this in only if you fixed it on the phone: the ticket is then resolved at once.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("initial", {"impact": Level.MEDIUM, "urgency": Level.MEDIUM})
+        super().__init__(*args, **kwargs)
+        self.fields["category"].queryset = categories()
+
+    def clean_requester(self):
+        user = find_user(self.cleaned_data["requester"])
+        if user is None:
+            raise ValidationError("No active user has that username or e-mail address.", code="unknown")
+        return user

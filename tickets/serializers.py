@@ -1,0 +1,334 @@
+"""Serializers of the ticket API. They check the shape of input only; rules live in the services.
+
+Output serializers read what the view's queryset already loaded (``select_related`` /
+``prefetch_related``); none of them queries the database. Input serializers are strict:
+a key they do not accept is a 400 that names it, so a client never believes a field was
+written when it was dropped (mass assignment).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import ClassVar
+
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import exceptions, serializers
+
+from . import permissions
+from .models import (
+    Attachment,
+    Category,
+    EventKind,
+    Level,
+    MessageKind,
+    Priority,
+    Status,
+    Ticket,
+    TicketEvent,
+    TicketMessage,
+    Tier,
+    Vendor,
+)
+
+URL_NAMESPACE = "tickets_api"
+
+# Impact and urgency share one value set; their own labels say what each level means to the
+# person filling them in (and keep the two apart in the OpenAPI schema's enums).
+IMPACT_CHOICES = [
+    (Level.HIGH, "High: many people or a critical service"),
+    (Level.MEDIUM, "Medium: a team or an important service"),
+    (Level.LOW, "Low: one person, with a workaround"),
+]
+URGENCY_CHOICES = [
+    (Level.HIGH, "High: work has stopped"),
+    (Level.MEDIUM, "Medium: work is slowed down"),
+    (Level.LOW, "Low: it can wait"),
+]
+
+
+class FieldsRefused(exceptions.APIException):
+    """400 naming the keys that may not be written (read-only here, or unknown)."""
+
+    status_code = 400
+    default_code = "fields_refused"
+
+    def __init__(self, message: str, *, read_only: Iterable[str] = (), unknown: Iterable[str] = ()):
+        super().__init__({"detail": message, "read_only": list(read_only), "unknown": list(unknown)})
+
+
+def refuse_fields(data, *, writable: set[str], readable: set[str]) -> None:
+    """Raise ``FieldsRefused`` unless every key of ``data`` is in ``writable``.
+
+    Keys the client could read but not write here are reported as read-only, others as unknown.
+    """
+    if not isinstance(data, Mapping):
+        raise FieldsRefused("Expected a JSON object.")
+    keys = set(data)
+    read_only = sorted((keys & readable) - writable)
+    unknown = sorted(keys - readable - writable)
+    parts = []
+    if read_only:
+        parts.append(f"These fields are read-only: {', '.join(read_only)}")
+    if unknown:
+        parts.append(f"Unknown fields: {', '.join(unknown)}")
+    if parts:
+        raise FieldsRefused(". ".join(parts), read_only=read_only, unknown=unknown)
+
+
+# --------------------------------------------------------------------------- output
+
+
+class UserBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    display_name = serializers.CharField(read_only=True)
+
+
+class NamedBriefSerializer(serializers.Serializer):
+    id = serializers.IntegerField(read_only=True)
+    name = serializers.CharField(read_only=True)
+
+
+class TicketSerializer(serializers.ModelSerializer):
+    """A ticket as the API shows it. ``priority_reason`` is for staff readers only."""
+
+    STAFF_ONLY: ClassVar[frozenset[str]] = frozenset({"priority_reason"})
+
+    url = serializers.HyperlinkedIdentityField(view_name=f"{URL_NAMESPACE}:ticket-detail")
+    reference = serializers.CharField(read_only=True)
+    requester = UserBriefSerializer(read_only=True)
+    assignee = UserBriefSerializer(read_only=True, allow_null=True)
+    category = NamedBriefSerializer(read_only=True, allow_null=True)
+    vendor = NamedBriefSerializer(read_only=True, allow_null=True)
+    priority_reason = serializers.CharField(read_only=True, required=False, help_text="Staff readers only.")
+    impact = serializers.ChoiceField(choices=IMPACT_CHOICES, read_only=True)
+    urgency = serializers.ChoiceField(choices=URGENCY_CHOICES, read_only=True)
+
+    class Meta:
+        model = Ticket
+        fields = [
+            "id",
+            "reference",
+            "url",
+            "subject",
+            "description",
+            "status",
+            "tier",
+            "priority",
+            "impact",
+            "urgency",
+            "priority_reason",
+            "channel",
+            "category",
+            "requester",
+            "assignee",
+            "vendor",
+            "vendor_reference",
+            "is_swarm",
+            "is_problem",
+            "problem",
+            "merged_into",
+            "resolution_note",
+            "created_at",
+            "updated_at",
+            "first_response_at",
+            "resolved_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+    def _staff_reader(self) -> bool:
+        if not hasattr(self, "_is_staff_reader"):
+            request = self.context.get("request")
+            self._is_staff_reader = bool(request) and permissions.is_staff_reader(request.user)
+        return self._is_staff_reader
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if not self._staff_reader():
+            for name in self.STAFF_ONLY:
+                data.pop(name, None)
+        return data
+
+
+# What a client can read on a ticket: writing any of it outside the writable fields is "read-only".
+TICKET_READABLE: frozenset[str] = frozenset(
+    {*TicketSerializer.Meta.fields}
+    | {f.name for f in Ticket._meta.get_fields() if not f.auto_created or f.concrete}
+    | {"messages", "attachments", "events"}
+)
+
+
+class AttachmentSerializer(serializers.ModelSerializer):
+    uploaded_by = UserBriefSerializer(read_only=True)
+    internal = serializers.BooleanField(source="is_internal", read_only=True, help_text="Attached to an internal note.")
+    download_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Attachment
+        fields = ["id", "filename", "content_type", "size", "created_at", "uploaded_by", "message", "internal"]
+        fields += ["download_url"]
+        read_only_fields = fields
+
+    @extend_schema_field(OpenApiTypes.STR)
+    def get_download_url(self, attachment: Attachment) -> str:
+        return reverse(
+            f"{URL_NAMESPACE}:ticket-attachment-download",
+            kwargs={"pk": attachment.ticket_id, "attachment_id": attachment.pk},
+        )
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = UserBriefSerializer(read_only=True)
+    attachments = AttachmentSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = TicketMessage
+        fields = ["id", "kind", "author", "body", "channel", "created_at", "attachments"]
+        read_only_fields = fields
+
+
+class EventSerializer(serializers.ModelSerializer):
+    # A plain string in the schema: an enum named "kind" would collide with the message kinds.
+    kind = serializers.CharField(read_only=True, help_text="One of: " + ", ".join(EventKind.values) + ".")
+    actor = UserBriefSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = TicketEvent
+        fields = ["id", "kind", "actor", "at", "data", "internal"]
+        read_only_fields = fields
+
+
+class FollowUpSerializer(serializers.Serializer):
+    """Answer to a requester's reply on a closed ticket: the new ticket it started."""
+
+    detail = serializers.CharField()
+    ticket = TicketSerializer()
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+# --------------------------------------------------------------------------- input
+
+
+class StrictSerializer(serializers.Serializer):
+    """Input serializer that refuses keys it does not accept, naming them (before validating values)."""
+
+    readable: ClassVar[frozenset[str]] = frozenset()
+
+    def locked_fields(self) -> set[str]:
+        """Fields this user may not write (reported as read-only)."""
+        return set()
+
+    def is_valid(self, *, raise_exception: bool = False) -> bool:
+        fields = set(self.fields)
+        refuse_fields(self.initial_data, writable=fields - self.locked_fields(), readable=self.readable | fields)
+        return super().is_valid(raise_exception=raise_exception)
+
+    def _user(self):
+        return self.context["request"].user
+
+
+class TicketCreateSerializer(StrictSerializer):
+    readable = TICKET_READABLE
+
+    subject = serializers.CharField(max_length=200)
+    description = serializers.CharField(help_text="Markdown.")
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True
+    )
+    impact = serializers.ChoiceField(choices=IMPACT_CHOICES, default=Level.MEDIUM)
+    urgency = serializers.ChoiceField(choices=URGENCY_CHOICES, default=Level.MEDIUM)
+    requester = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True),
+        required=False,
+        help_text="Agents and managers only: open the ticket on behalf of this user.",
+    )
+
+    def locked_fields(self) -> set[str]:
+        return set() if permissions.can_create_for_others(self._user()) else {"requester"}
+
+
+class TicketUpdateSerializer(StrictSerializer):
+    """PATCH: category and priority, for staff. Status, tier and assignee change through actions."""
+
+    readable = TICKET_READABLE
+
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
+    impact = serializers.ChoiceField(choices=IMPACT_CHOICES, required=False)
+    urgency = serializers.ChoiceField(choices=URGENCY_CHOICES, required=False)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices, required=False, help_text="Overrides the matrix; needs a priority_reason."
+    )
+    priority_reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+    def locked_fields(self) -> set[str]:
+        return set() if permissions.is_staff_reader(self._user()) else set(self.fields)
+
+    def validate(self, attrs: dict) -> dict:
+        if "priority_reason" in attrs and "priority" not in attrs:
+            raise serializers.ValidationError({"priority_reason": "Send it with the priority it explains."})
+        return attrs
+
+
+class EmptyInput(StrictSerializer):
+    """Actions that take no input; any key is refused."""
+
+
+class MessageInput(StrictSerializer):
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="Markdown.")
+    kind = serializers.ChoiceField(choices=MessageKind.choices, default=MessageKind.PUBLIC)
+
+
+class AttachmentUploadInput(StrictSerializer):
+    file = serializers.ListField(
+        child=serializers.FileField(allow_empty_file=True, use_url=False), help_text="One or more files."
+    )
+    message = serializers.IntegerField(
+        required=False, allow_null=True, help_text="Id of your own message on this ticket to attach the files to."
+    )
+
+
+class EscalateInput(StrictSerializer):
+    reason = serializers.CharField(allow_blank=True, help_text="Escalation note: what was tried, what is known.")
+    to_tier = serializers.IntegerField(
+        min_value=Tier.T1, max_value=Tier.T4, required=False, allow_null=True, help_text="Default: one tier up."
+    )
+    vendor = serializers.PrimaryKeyRelatedField(queryset=Vendor.objects.all(), required=False, allow_null=True)
+    vendor_reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+
+
+class DeescalateInput(StrictSerializer):
+    reason = serializers.CharField(allow_blank=True)
+    to_tier = serializers.IntegerField(
+        min_value=Tier.T1, max_value=Tier.T3, required=False, allow_null=True, help_text="Default: one tier down."
+    )
+
+
+class TransitionInput(StrictSerializer):
+    status = serializers.ChoiceField(choices=Status.choices)
+
+
+class ResolveInput(StrictSerializer):
+    resolution_note = serializers.CharField(allow_blank=True)
+    resolve_incidents = serializers.BooleanField(default=False, help_text="A problem also resolves its incidents.")
+
+
+class ReopenInput(StrictSerializer):
+    reason = serializers.CharField(allow_blank=True, required=False, default="")
+
+
+class ReasonInput(StrictSerializer):
+    reason = serializers.CharField(allow_blank=True)
+
+
+class MergeInput(StrictSerializer):
+    into = serializers.IntegerField(min_value=1, help_text="Id of the ticket this duplicate is merged into.")
+
+
+class LinkProblemInput(StrictSerializer):
+    problem = serializers.IntegerField(min_value=1, allow_null=True, help_text="Problem ticket id; null unlinks.")
