@@ -13,7 +13,6 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import FileResponse, Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -31,6 +30,7 @@ from rest_framework.response import Response
 
 from . import permissions, services
 from .api_filters import ORDERINGS, TicketCursorPagination, TicketFilter, TicketFilterBackend
+from .downloads import attachment_response
 from .models import Attachment, Channel, MessageKind, Status, Ticket, TicketMessage
 from .serializers import (
     AttachmentSerializer,
@@ -289,20 +289,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         """Sent as an attachment, never rendered: nosniff and a sandboxing CSP, whatever its type."""
         ticket = self.get_object()
         attachment = generics.get_object_or_404(self._visible_attachments(ticket), pk=attachment_id)
-        try:
-            handle = attachment.file.open("rb")
-        except FileNotFoundError:
-            raise Http404("The file of this attachment is missing.") from None
-        response = FileResponse(
-            handle,
-            as_attachment=True,
-            filename=attachment.filename,
-            content_type=services.download_content_type(attachment),
-        )
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-        response["Cache-Control"] = "private, no-store"
-        return response
+        return attachment_response(attachment)
 
     # ------------------------------------------------------------------ history
 

@@ -13,12 +13,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_safe
 
-from .. import permissions, roles, services
+from .. import permissions, roles
+from ..downloads import attachment_response
 from ..models import (
     OPEN_STATUSES,
     Attachment,
@@ -190,20 +191,7 @@ def attachment_download(request, pk: int, attachment_id: int):
         raise Http404("No such attachment.") from None
     if attachment.is_internal and not permissions.can_see_internal(request.user, ticket):
         raise Http404("No such attachment.")
-    try:
-        handle = attachment.file.open("rb")
-    except (FileNotFoundError, OSError):
-        raise Http404("The file is missing.") from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=services.download_content_type(attachment),
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment)
 
 
 urlpatterns = [
