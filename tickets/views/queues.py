@@ -66,15 +66,18 @@ def queue_condition(user, key: str, tiers: list[int]) -> Q:
 
 
 def queue_counts(user, tiers: list[int]) -> dict[str, int]:
-    """Open tickets per queue, in one aggregate query."""
-    counts = {f"tier{t}": Count("pk", filter=Q(tier=t)) for t in tiers}
+    """Open tickets per queue, in one aggregate query.
+
+    It counts a non-null column of ``ticket_open_counts_idx`` over every open ticket: an
+    index-only scan (no table visits), cheaper than narrowing the scan with an OR of queues.
+    """
+    counts = {f"tier{t}": Count("tier", filter=Q(tier=t)) for t in tiers}
     counts.update(
-        mine=Count("pk", filter=Q(assignee=user)),
-        unassigned=Count("pk", filter=Q(assignee__isnull=True, tier__in=tiers)),
-        swarm=Count("pk", filter=Q(is_swarm=True)),
+        mine=Count("tier", filter=Q(assignee=user)),
+        unassigned=Count("tier", filter=Q(assignee__isnull=True, tier__in=tiers)),
+        swarm=Count("tier", filter=Q(is_swarm=True)),
     )
-    scope = Q(tier__in=tiers) | Q(assignee=user) | Q(is_swarm=True)
-    return Ticket.objects.filter(scope, status__in=OPEN_STATUSES).aggregate(**counts)
+    return Ticket.objects.filter(status__in=OPEN_STATUSES).aggregate(**counts)
 
 
 def pick_queue(user, requested: str | None, tiers: list[int]) -> str:
