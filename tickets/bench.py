@@ -188,6 +188,8 @@ def measure(out, *, seconds: int, connections: int) -> None:
     )
     with gunicorn_server() as base:
         for name, path, headers in pages:
+            # One discarded second first: each gunicorn worker's first requests load templates and code.
+            wrk(base + path, seconds=1, connections=connections, headers=headers)
             result = wrk(base + path, seconds=seconds, connections=connections, headers=headers)
             _report(out, f"GET {name}", result)
         result = wrk(

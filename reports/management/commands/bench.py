@@ -20,7 +20,9 @@ class Command(BaseCommand):
         parser.add_argument("--tickets", type=int, default=1_000_000, help="tickets to seed (default 1,000,000)")
         parser.add_argument("--outbox", type=int, default=100_000, help="outbox rows to seed (default 100,000)")
         parser.add_argument("--duration", type=int, default=10, help="seconds of load per HTTP endpoint")
-        parser.add_argument("--connections", type=int, default=8, help="concurrent HTTP connections")
+        parser.add_argument(
+            "--connections", type=int, default=2, help="concurrent HTTP connections (default: one per gunicorn worker)"
+        )
         parser.add_argument("--small", action="store_true", help="small sizes, for a quick look")
 
     def handle(self, *args, **options):
