@@ -215,6 +215,16 @@ def database_settings(url: str) -> dict:
     return config
 
 
+def database_url(settings_dict: dict) -> str:
+    """The inverse of ``database_settings``: a URL for a Django DATABASES entry (e.g. a test or scratch copy)."""
+    host = settings_dict["HOST"] or ""
+    host = quote(host, safe="") if host.startswith("/") else host
+    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
+    password = settings_dict["PASSWORD"]
+    auth = settings_dict["USER"] + (f":{quote(password, safe='')}" if password else "")
+    return f"postgresql://{auth}@{host}{port}/{settings_dict['NAME']}"
+
+
 def redis_client_kwargs(url: str) -> dict:
     """Keyword arguments for ``redis.Redis`` from a redis:// or redis+socket:// URL."""
     parsed = urlparse(url)

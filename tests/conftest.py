@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
+from helpdesk.embedded import database_url
 from tests import factories
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -52,13 +53,7 @@ def vendor_contact(db):
 
 def test_database_url() -> str:
     """DATABASE_URL of pytest-django's test database (the URL of the server, another name)."""
-    from urllib.parse import quote
-
-    db = connection.settings_dict
-    host = quote(db["HOST"], safe="") if db["HOST"].startswith("/") else db["HOST"]
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    auth = db["USER"] + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
-    return f"postgresql://{auth}@{host}{port}/{db['NAME']}"
+    return database_url(connection.settings_dict)
 
 
 test_database_url.__test__ = False  # not a test, despite the name

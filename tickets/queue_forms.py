@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from .filters import CategoryChoiceField, PersonChoiceField, categories, workers
 from .models import Level, Status
+from .services.bulk import BulkAction
 
 MAX_BULK = 500
 
@@ -37,20 +38,6 @@ class IdListField(forms.Field):
         super().validate(value)
         if len(value) > MAX_BULK:
             raise ValidationError(f"Select at most {MAX_BULK} tickets at once.", code="too_many")
-
-
-class BulkAction:
-    ASSIGN_ME = "assign_me"
-    ASSIGN = "assign"
-    UNASSIGN = "unassign"
-    STATUS = "status"
-
-    choices = [
-        (ASSIGN_ME, "Assign to me"),
-        (ASSIGN, "Assign to…"),
-        (UNASSIGN, "Unassign"),
-        (STATUS, "Change status to…"),
-    ]
 
 
 BULK_STATUSES = [(s.value, s.label) for s in (Status.OPEN, Status.PENDING_REQUESTER, Status.PENDING_VENDOR)]

@@ -14,10 +14,11 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection
+
+from helpdesk import embedded
 
 PROJECT_DIR = Path(settings.BASE_DIR)
 
@@ -28,11 +29,7 @@ def p50_ms(samples: list[float]) -> float:
 
 def database_url() -> str:
     """URL of the database this process uses now (the scratch copy during a benchmark)."""
-    db = connection.settings_dict
-    host = quote(db["HOST"], safe="") if db["HOST"].startswith("/") else db["HOST"]
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    auth = db["USER"] + (f":{quote(db['PASSWORD'], safe='')}" if db["PASSWORD"] else "")
-    return f"postgresql://{auth}@{host}{port}/{db['NAME']}"
+    return embedded.database_url(connection.settings_dict)
 
 
 def free_port() -> int:

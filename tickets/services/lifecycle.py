@@ -315,27 +315,28 @@ def resolve_ticket(*, ticket_id: int, by, resolution_note: str, resolve_incident
         _require(permissions.can_work(by, ticket))
         if not ticket.is_open:
             raise ValidationError(f"This ticket is already {ticket.get_status_display().lower()}.")
-        _set_status(ticket, Status.RESOLVED, by, now)
-        ticket.resolution_note = note
-        ticket.resolved_at = now
-        _touch(ticket, now, "status", "resolution_note", "resolved_at")
-        record_event(ticket, EventKind.RESOLVED, actor=by, at=now, data={"note": note})
-        _notify(ticket, "resolved")
+        _mark_resolved(ticket, by, now, note, event_data={"note": note})
         if resolve_incidents and ticket.is_problem:
             incident_ids = list(ticket.incidents.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True))
             for incident_id in incident_ids:
-                _resolve_incident(incident_id, by, now, note, ticket)
+                _mark_resolved(
+                    _lock(incident_id),
+                    by,
+                    now,
+                    f"Resolved with problem {ticket.reference}: {note}",
+                    event_data={"note": note, "problem": ticket.pk},
+                )
     return ticket
 
 
-def _resolve_incident(incident_id: int, by, now: datetime, note: str, problem: Ticket) -> None:
-    incident = _lock(incident_id)
-    _set_status(incident, Status.RESOLVED, by, now)
-    incident.resolution_note = f"Resolved with problem {problem.reference}: {note}"
-    incident.resolved_at = now
-    _touch(incident, now, "status", "resolution_note", "resolved_at")
-    record_event(incident, EventKind.RESOLVED, actor=by, at=now, data={"note": note, "problem": problem.pk})
-    _notify(incident, "resolved")
+def _mark_resolved(ticket: Ticket, by, now: datetime, resolution_note: str, *, event_data: dict) -> None:
+    """The resolve step itself, for a locked open ticket: status, note, time, event, notification."""
+    _set_status(ticket, Status.RESOLVED, by, now)
+    ticket.resolution_note = resolution_note
+    ticket.resolved_at = now
+    _touch(ticket, now, "status", "resolution_note", "resolved_at")
+    record_event(ticket, EventKind.RESOLVED, actor=by, at=now, data=event_data)
+    _notify(ticket, "resolved")
 
 
 def _check_reopen_window(ticket: Ticket, now: datetime) -> None:

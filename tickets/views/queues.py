@@ -18,10 +18,11 @@ from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .. import permissions, roles, services
+from .. import roles, services
 from ..filters import QueueFilter, VendorFilter
 from ..models import AGENT_TIERS, OPEN_STATUSES, Ticket, Tier, Vendor, format_reference
-from ..queue_forms import BulkAction, BulkActionForm, PhoneCallForm
+from ..queue_forms import BulkActionForm, PhoneCallForm
+from ..services.bulk import apply_bulk_action
 
 PAGE_SIZE = 25
 
@@ -162,39 +163,6 @@ def take_next(request):
     return redirect(ticket)
 
 
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, ValidationError):
-        return " ".join(exc.messages)
-    return "you may not change this ticket"
-
-
-def apply_bulk_action(user, data: dict) -> tuple[list[int], list[tuple[int, str]], list[int]]:
-    """Run the chosen service on each selected ticket the user may see, each in its own transaction.
-
-    Returns (updated ids, refused (id, reason), ignored ids). Ids outside ``visible_tickets`` are
-    ignored without saying whether they exist; one refusal never undoes the others.
-    """
-    ids = data["ids"]
-    visible = set(permissions.visible_tickets(user).filter(pk__in=ids).values_list("pk", flat=True))
-    action = data["action"]
-    updated: list[int] = []
-    refused: list[tuple[int, str]] = []
-    for pk in ids:
-        if pk not in visible:
-            continue
-        try:
-            if action == BulkAction.STATUS:
-                services.change_status(ticket_id=pk, by=user, status=data["status"])
-            else:
-                assignee = {BulkAction.ASSIGN_ME: user, BulkAction.UNASSIGN: None}.get(action, data["assignee"])
-                services.assign_ticket(ticket_id=pk, by=user, assignee=assignee)
-        except (ValidationError, PermissionDenied) as exc:
-            refused.append((pk, _reason(exc)))
-        else:
-            updated.append(pk)
-    return updated, refused, [pk for pk in ids if pk not in visible]
-
-
 @roles.role_required(roles.Role.AGENT, roles.Role.MANAGER)
 @require_POST
 def bulk(request):
@@ -204,7 +172,11 @@ def bulk(request):
         errors = [message for field_errors in form.errors.values() for message in field_errors]
         messages.error(request, "Nothing changed: " + " ".join(errors))
         return redirect(_back(request))
-    updated, refused, ignored = apply_bulk_action(request.user, form.cleaned_data)
+    data = form.cleaned_data
+    result = apply_bulk_action(
+        by=request.user, ids=data["ids"], action=data["action"], assignee=data["assignee"], status=data["status"]
+    )
+    updated, refused, ignored = result.updated, result.refused, result.ignored
     summary = f"{len(updated)} updated"
     if refused:
         details = "; ".join(f"{format_reference(pk)} ({reason})" for pk, reason in refused)
