@@ -89,6 +89,11 @@ def _bench_users():
     return agents, requester
 
 
+def seeded() -> bool:
+    """Whether a kept scratch database already holds seeded tickets."""
+    return Ticket.objects.filter(requester__username__startswith="bench-req-").exists()
+
+
 def seed(out, total: int) -> None:
     """Seed ``total`` tickets spread over the past (one a minute), like a desk's history: 96 % closed,
     1 % resolved, 3 % still open (new, open, waiting), over 10,000 requesters and tiers 1-3."""

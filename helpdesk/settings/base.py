@@ -89,6 +89,9 @@ TEMPLATES = [
 DATABASES = {"default": database_settings(env("DATABASE_URL"))}
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Server-side cursors cost three round trips (DECLARE, FETCH, CLOSE) for the short option lists
+# that .iterator() reads, and they do not work behind a transaction-pooling pgbouncer.
+DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"
@@ -192,6 +195,7 @@ SPECTACULAR_SETTINGS = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+FORM_RENDERER = "helpdesk.core.form_renderer.FastWidgetRenderer"
 
 # --------------------------------------------------------------------------- security baseline
 # Login brute-force protection: after 5 failures a username is locked (from any address),

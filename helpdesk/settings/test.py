@@ -19,3 +19,5 @@ STORAGES = {
 MEDIA_ROOT = BASE_DIR / ".data" / "test-media"  # noqa: F405
 CONN_MAX_AGE = 0
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# Templates only the tests render (e.g. a panel registered by a test on the ticket page).
+TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "tests" / "templates"]  # noqa: F405

@@ -30,6 +30,7 @@ from ..models import (
     TicketEvent,
     TicketMessage,
 )
+from ..panels import panels_for
 from . import ticket_actions
 from .ticket_forms import MODAL_FORMS, allowed_statuses, page_forms
 from .ticket_history import describe, ticket_ids_in
@@ -170,6 +171,7 @@ def render_detail(request, pk: int, *, bound: dict | None = None, status: int = 
         "reopen_until": reopen_until,
         "is_requester": ticket.requester_id == user.pk,
         "is_vendor": roles.is_vendor_contact(user),
+        "panels": panels_for(user, ticket),
     }
     return render(request, "tickets/ticket_detail.html", context, status=status)
 

@@ -24,6 +24,11 @@ class Command(BaseCommand):
             "--connections", type=int, default=2, help="concurrent HTTP connections (default: one per gunicorn worker)"
         )
         parser.add_argument("--small", action="store_true", help="small sizes, for a quick look")
+        parser.add_argument(
+            "--keep",
+            action="store_true",
+            help="keep the scratch database afterwards and reuse a kept one (skips seeding what it holds)",
+        )
 
     def handle(self, *args, **options):
         if options["small"]:
@@ -31,12 +36,17 @@ class Command(BaseCommand):
         logging.getLogger("django.request").setLevel(logging.CRITICAL)
         original_name = connection.settings_dict["NAME"]
         self.stdout.write("Creating a scratch database for the benchmark...")
-        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+        keep = options["keep"]
+        connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False, keepdb=keep)
         try:
             core_bench.outbox_relay(self.stdout, options["outbox"])
             core_bench.simple_pages(self.stdout, 100)
-            tickets_bench.seed(self.stdout, options["tickets"])
+            if not (keep and tickets_bench.seeded()):
+                tickets_bench.seed(self.stdout, options["tickets"])
             tickets_bench.measure(self.stdout, seconds=options["duration"], connections=options["connections"])
         finally:
-            connection.creation.destroy_test_db(original_name, verbosity=0)
-            self.stdout.write("Scratch database dropped.")
+            if keep:
+                self.stdout.write("Scratch database kept (--keep): the next --keep run reuses it.")
+            else:
+                connection.creation.destroy_test_db(original_name, verbosity=0)
+                self.stdout.write("Scratch database dropped.")
