@@ -7,3 +7,6 @@ class CoreConfig(AppConfig):
     name = "helpdesk.core"
     label = "core"
     verbose_name = "Helpdesk core"
+
+    def ready(self) -> None:
+        from . import lookups  # noqa: F401 - registers ``__in_array`` on every field

@@ -23,6 +23,7 @@ from ..filters import QueueFilter, VendorFilter
 from ..models import AGENT_TIERS, OPEN_STATUSES, Ticket, Tier, Vendor, format_reference
 from ..queue_forms import BulkActionForm, PhoneCallForm
 from ..services.bulk import apply_bulk_action
+from .queue_rows import queue_rows
 
 PAGE_SIZE = 25
 
@@ -132,6 +133,7 @@ def queue_home(request):
         "queue": next(tab for tab in tabs if tab.active),
         "filter": filterset,
         "page_obj": page,
+        "rows": queue_rows(page),
         "sort": sort,
         "bulk_form": BulkActionForm(),
         "can_take_next": bool(roles.agent_tiers(user)),
@@ -218,7 +220,13 @@ def vendor_home(request):
     base = Ticket.objects.filter(tier=Tier.T4, vendor=vendor).defer("description", "resolution_note")
     filterset = VendorFilter(request.GET, queryset=base)
     page, sort, status = filtered_page(request, filterset)
-    context = {"vendor": vendor, "filter": filterset, "page_obj": page, "sort": sort}
+    context = {
+        "vendor": vendor,
+        "filter": filterset,
+        "page_obj": page,
+        "rows": queue_rows(page, people=False),
+        "sort": sort,
+    }
     return render(request, "tickets/vendor_home.html", context, status=status)
 
 

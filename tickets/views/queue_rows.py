@@ -1,0 +1,116 @@
+"""The rows of the queue and vendor lists, prepared in Python.
+
+These lists are the hottest pages of the agent workspace. Django's template engine spends
+about a millisecond per row on lookups, includes, ``{% url %}`` and ``timesince``; preparing
+each row's display strings here once keeps the page's cost nearly independent of its
+columns. The template only prints the fields (auto-escaped as usual).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.urls import reverse
+from django.utils import timezone
+
+from ..models import Status
+
+PRIORITY_BADGES = {1: "text-bg-danger", 2: "text-bg-warning", 3: "text-bg-info"}
+STATUS_BADGES = {
+    Status.NEW: "text-bg-primary",
+    Status.OPEN: "text-bg-success",
+    Status.RESOLVED: "text-bg-light border",
+    Status.CLOSED: "text-bg-light border",
+}
+UNITS = (
+    (365 * 86400, "year"),
+    (30 * 86400, "month"),
+    (7 * 86400, "week"),
+    (86400, "day"),
+    (3600, "hour"),
+    (60, "minute"),
+)
+
+
+def ago(then: datetime, now: datetime) -> str:
+    """``then`` relative to ``now`` in its largest unit ("3 days ago"); enough for a list column."""
+    seconds = (now - then).total_seconds()
+    for size, unit in UNITS:
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"
+
+
+@dataclass(frozen=True, slots=True)
+class Moment:
+    iso: str
+    title: str
+    ago: str
+
+
+def moment(value: datetime, now: datetime) -> Moment:
+    local = timezone.localtime(value)
+    return Moment(iso=local.isoformat(), title=local.strftime("%Y-%m-%d %H:%M %Z"), ago=ago(value, now))
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    pk: int
+    url: str
+    reference: str
+    subject: str
+    is_swarm: bool
+    requester_name: str
+    requester_email: str
+    priority: str
+    priority_badge: str
+    status: str
+    status_badge: str
+    tier: str
+    vendor_reference: str
+    assignee: str
+    category: str
+    channel: str
+    created: Moment
+    updated: Moment
+
+
+def queue_rows(tickets, *, people: bool = True) -> list[QueueRow]:
+    """Display rows for ``tickets``; ``people=False`` when requester/assignee/category were not loaded."""
+    now = timezone.now()
+    # One reverse() for the page: the URL of every ticket differs only in its primary key.
+    url_pattern = reverse("tickets:detail", args=[0]).replace("/0/", "/{}/")
+    rows = []
+    for ticket in tickets:
+        category = ""
+        if people and ticket.category_id:
+            parent = ticket.category.parent
+            category = f"{parent.name} / {ticket.category.name}" if parent else ticket.category.name
+        rows.append(
+            QueueRow(
+                pk=ticket.pk,
+                url=url_pattern.format(ticket.pk),
+                reference=ticket.reference,
+                subject=ticket.subject,
+                is_swarm=ticket.is_swarm,
+                requester_name=ticket.requester.display_name if people else "",
+                requester_email=ticket.requester.email if people else "",
+                priority=ticket.get_priority_display(),
+                priority_badge=PRIORITY_BADGES.get(ticket.priority, "text-bg-secondary"),
+                status=ticket.get_status_display(),
+                status_badge=STATUS_BADGES.get(ticket.status, "text-bg-warning"),
+                tier=ticket.get_tier_display(),
+                vendor_reference=ticket.vendor_reference if ticket.vendor_id else "",
+                assignee=ticket.assignee.display_name if people and ticket.assignee_id else "",
+                category=category,
+                channel=ticket.get_channel_display(),
+                created=moment(ticket.created_at, now),
+                updated=moment(ticket.updated_at, now),
+            )
+        )
+    return rows
+
+
+__all__ = ["QueueRow", "ago", "queue_rows"]
