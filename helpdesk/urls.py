@@ -25,9 +25,11 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/kb/", include("knowledgebase.api_urls")),
     path("api/", include("tickets.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("kb/", include("knowledgebase.urls")),
     path("", include("tickets.urls")),
     path("", include("reports.urls")),
 ]

@@ -22,6 +22,7 @@ def _items_for(user) -> list[tuple[str, str]]:
     if roles.is_vendor_contact(user):
         items.append(("Vendor tickets", "tickets:vendor_home"))
     items.append(("My tickets", "tickets:portal"))
+    items.append(("Knowledge base", "knowledgebase:home"))
     if roles.is_admin(user) and user.is_staff:
         items.append(("Admin", "admin:index"))
     return items

@@ -1,0 +1,1 @@
+"""HTML views of the knowledge base: ``reader`` (everyone signed in), ``manage`` (writers), ``tickets`` (agents)."""
