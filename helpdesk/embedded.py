@@ -225,6 +225,17 @@ def database_url(settings_dict: dict) -> str:
     return f"postgresql://{auth}@{host}{port}/{settings_dict['NAME']}"
 
 
+def redis_cache_url(url: str, db: int = 1) -> str:
+    """A redis-py URL for Django's cache on database ``db`` of the server of ``url`` (the broker's URL).
+
+    The cache lives in its own Redis database so clearing it never touches Celery's queues.
+    """
+    parsed = urlparse(url)
+    if parsed.scheme in ("redis+socket", "socket", "unix"):
+        return f"unix://{parsed.path}?db={db}"
+    return parsed._replace(path=f"/{db}").geturl()
+
+
 def redis_client_kwargs(url: str) -> dict:
     """Keyword arguments for ``redis.Redis`` from a redis:// or redis+socket:// URL."""
     parsed = urlparse(url)

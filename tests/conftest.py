@@ -21,6 +21,14 @@ from tests import factories
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Every test starts with an empty cache (Redis database 1 of the throwaway server)."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def requester(db):
     return factories.make_requester()

@@ -8,7 +8,7 @@ from pathlib import Path
 import environ
 
 from helpdesk import __version__
-from helpdesk.embedded import database_settings
+from helpdesk.embedded import database_settings, redis_cache_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -137,6 +137,16 @@ SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
 # --------------------------------------------------------------------------- Redis and Celery
 REDIS_URL = env("REDIS_URL")
+# Django's cache (short-lived shared figures such as queue tab counts) and the sessions it
+# fronts; Redis database 1 of the same server unless CACHE_URL names another.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": env("CACHE_URL", default=redis_cache_url(REDIS_URL)),
+        "KEY_PREFIX": "helpdesk",
+    }
+}
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL
 CELERY_TASK_SERIALIZER = "json"

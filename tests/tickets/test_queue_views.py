@@ -7,12 +7,16 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from tests import factories
-from tickets.models import Channel, Priority, Status, Tier
+from tickets import services
+from tickets.models import Channel, Priority, Status, Ticket, Tier
+from tickets.views.queues import SHARED_COUNTS_SECONDS, _shared_counts_key
 
 ROLE_MAKERS = {
     "requester": factories.make_requester,
@@ -319,8 +323,42 @@ def test_queue_page_query_count_does_not_grow_with_tickets(client, db, django_as
     with CaptureQueriesContext(connection) as few:
         assert len(refs(queue(client))) == 3
     _make_varied_tickets(27)
+    cache.delete(_shared_counts_key([1]))  # the shared tab counts are cached; count again as on the first visit
     with django_assert_num_queries(len(few.captured_queries)):
         assert len(refs(queue(client))) == 25
+    with django_assert_num_queries(len(few.captured_queries) - 1):
+        queue(client)  # within a few seconds the shared counts come from the cache
+
+
+def test_shared_tab_counts_are_cached_briefly_and_mine_stays_live(client, db):
+    agent = factories.make_agent(1)
+    colleague = factories.make_agent(1)
+    factories.make_ticket(subject="Printer jam", status=Status.NEW)
+    client.force_login(agent)
+
+    def counts():
+        return {tab.key: tab.count for tab in client.get("/queues/").context["tabs"]}
+
+    assert counts() == {"tier1": 1, "mine": 0, "unassigned": 1, "swarm": 0}
+    services.claim_ticket(ticket_id=Ticket.objects.get().pk, by=colleague)
+    factories.make_ticket(subject="VPN down", status=Status.OPEN, assignee=agent)
+    # Someone else's change shows within SHARED_COUNTS_SECONDS; the agent's own list is live.
+    assert counts() == {"tier1": 1, "mine": 1, "unassigned": 1, "swarm": 0}
+    client_redis = cache._cache.get_client(_shared_counts_key([1]))
+    ttl = client_redis.ttl(cache.make_and_validate_key(_shared_counts_key([1])))
+    assert 0 < ttl <= SHARED_COUNTS_SECONDS
+    cache.delete(_shared_counts_key([1]))  # as Redis does when the entry expires
+    assert counts() == {"tier1": 2, "mine": 1, "unassigned": 0, "swarm": 0}
+
+
+def test_taking_a_ticket_refreshes_the_agents_tab_counts_at_once(client, db):
+    agent = factories.make_agent(1)
+    factories.make_ticket(subject="Printer jam", status=Status.NEW)
+    client.force_login(agent)
+    assert {tab.key: tab.count for tab in client.get("/queues/").context["tabs"]}["unassigned"] == 1
+    client.post(reverse("tickets:take_next"))
+    tabs = {tab.key: tab.count for tab in client.get("/queues/").context["tabs"]}
+    assert tabs["unassigned"] == 0 and tabs["mine"] == 1
 
 
 # ----------------------------------------------------------------------------- vendor page

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
@@ -67,19 +68,40 @@ def queue_condition(user, key: str, tiers: list[int]) -> Q:
     return Q(tier=int(key.removeprefix("tier")))
 
 
-def queue_counts(user, tiers: list[int]) -> dict[str, int]:
-    """Open tickets per queue, in one aggregate query.
+# Tab badges for the shared queues (tiers, unassigned, swarm) are one count over every open
+# ticket; all agents of the same tiers share it through the cache for a few seconds. The
+# agent's own "Assigned to me" count, and the list itself, are always live.
+SHARED_COUNTS_SECONDS = 10
 
-    It counts a non-null column of ``ticket_open_counts_idx`` over every open ticket: an
-    index-only scan (no table visits), cheaper than narrowing the scan with an OR of queues.
+
+def _shared_counts_key(tiers: list[int]) -> str:
+    return "queue-counts:" + ",".join(str(t) for t in sorted(tiers))
+
+
+def queue_counts(user, tiers: list[int]) -> dict[str, int]:
+    """Open tickets per queue: the shared ones from the cache or one aggregate query, "mine" live.
+
+    The aggregate counts a non-null column of ``ticket_open_counts_idx`` over every open
+    ticket: an index-only scan (no table visits), cheaper than narrowing the scan with an OR
+    of queues.
     """
-    counts = {f"tier{t}": Count("tier", filter=Q(tier=t)) for t in tiers}
-    counts.update(
-        mine=Count("tier", filter=Q(assignee=user)),
-        unassigned=Count("tier", filter=Q(assignee__isnull=True, tier__in=tiers)),
-        swarm=Count("tier", filter=Q(is_swarm=True)),
-    )
-    return Ticket.objects.filter(status__in=OPEN_STATUSES).aggregate(**counts)
+    key = _shared_counts_key(tiers)
+    shared = cache.get(key)
+    if shared is None:
+        counts = {f"tier{t}": Count("tier", filter=Q(tier=t)) for t in tiers}
+        counts.update(
+            unassigned=Count("tier", filter=Q(assignee__isnull=True, tier__in=tiers)),
+            swarm=Count("tier", filter=Q(is_swarm=True)),
+        )
+        shared = Ticket.objects.filter(status__in=OPEN_STATUSES).aggregate(**counts)
+        cache.set(key, shared, SHARED_COUNTS_SECONDS)
+    mine = Ticket.objects.filter(status__in=OPEN_STATUSES, assignee=user).count()
+    return {**shared, "mine": mine}
+
+
+def forget_queue_counts(user) -> None:
+    """Drop the cached counts ``user`` sees, after they changed tickets from the queue page."""
+    cache.delete(_shared_counts_key(queue_tiers(user)))
 
 
 def pick_queue(user, requested: str | None, tiers: list[int]) -> str:
@@ -161,6 +183,7 @@ def take_next(request):
     if ticket is None:
         messages.info(request, "No unassigned tickets in your queues")
         return redirect(_back(request))
+    forget_queue_counts(request.user)
     messages.success(request, f"You took {ticket.reference}: {ticket.subject}")
     return redirect(ticket)
 
@@ -179,6 +202,8 @@ def bulk(request):
         by=request.user, ids=data["ids"], action=data["action"], assignee=data["assignee"], status=data["status"]
     )
     updated, refused, ignored = result.updated, result.refused, result.ignored
+    if updated:
+        forget_queue_counts(request.user)
     summary = f"{len(updated)} updated"
     if refused:
         details = "; ".join(f"{format_reference(pk)} ({reason})" for pk, reason in refused)
