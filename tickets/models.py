@@ -202,6 +202,10 @@ class Ticket(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # Kept current by the ``sla`` app (which ``tickets`` never imports) for the queue lists: the
+    # nearest due time of the ticket's running SLA/OLA/UC clocks and whether one is breached.
+    sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
+    sla_breached = models.BooleanField(default=False, editable=False)
 
     objects = TicketQuerySet.as_manager()
 
@@ -224,6 +228,12 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
             models.Index(fields=["vendor", "status"], name="ticket_vendor_idx"),
             models.Index(fields=["status", "-created_at"], name="ticket_status_idx"),
+            # Queue sort "breaching soonest" and the "breached" filter, over open tickets.
+            models.Index(
+                fields=["sla_due_at"],
+                name="ticket_sla_due_idx",
+                condition=Q(status__in=["new", "open", "pending_requester", "pending_vendor"]),
+            ),
             # The API's default order (newest first, id as tie-breaker for cursor paging).
             models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
         ]

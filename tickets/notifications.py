@@ -17,7 +17,7 @@ from .models import MessageKind, Ticket, TicketMessage
 REQUESTER_EVENTS = {"received", "reply", "status", "resolved", "reopened"}
 
 
-def _agents_of_tier(tier: int):
+def agents_of_tier(tier: int):
     return (
         get_user_model()
         .objects.filter(is_active=True, groups__name=roles.GROUP_AGENT, tier_memberships__tier=tier)
@@ -25,7 +25,7 @@ def _agents_of_tier(tier: int):
     )
 
 
-def _managers():
+def managers():
     return get_user_model().objects.filter(is_active=True, groups__name=roles.GROUP_MANAGER).exclude(email="")
 
 
@@ -45,7 +45,7 @@ def recipients_for(ticket: Ticket, event: str, extra: dict) -> tuple[set[str], s
             body += f"Resolution:\n\n{ticket.resolution_note}\n\n"
         return {p for p in people if p}, body + f"View the ticket: {url}\n"
     if event in {"escalated", "deescalated"}:
-        people = set(_agents_of_tier(extra.get("tier", ticket.tier)).values_list("email", flat=True))
+        people = set(agents_of_tier(extra.get("tier", ticket.tier)).values_list("email", flat=True))
         body = f"{ticket.reference} — {ticket.subject}\nMoved to tier {ticket.tier}.\n\n{url}\n"
         return people, body
     if event == "assigned":
@@ -54,7 +54,7 @@ def recipients_for(ticket: Ticket, event: str, extra: dict) -> tuple[set[str], s
         )
         return people, f"{ticket.reference} — {ticket.subject}\nAssigned to you.\n\n{url}\n"
     if event == "managers":
-        people = set(_managers().values_list("email", flat=True))
+        people = set(managers().values_list("email", flat=True))
         return (
             people,
             f"{ticket.reference} — {ticket.subject}\nAn agent asks for managers:\n\n"

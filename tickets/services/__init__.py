@@ -20,6 +20,7 @@ from .lifecycle import (
     confirm_resolution,
     create_ticket,
     deescalate_ticket,
+    escalate_automatically,
     escalate_ticket,
     join_swarm,
     log_phone_call,
@@ -31,7 +32,7 @@ from .lifecycle import (
     take_next,
 )
 from .linking import link_related, link_to_problem, merge_tickets
-from .people import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_VENDOR, seed_demo, set_agent_tiers
+from .people import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_VENDOR, seed_demo, set_agent_tiers, system_user
 
 __all__ = [
     "AGENT_TRANSITIONS",
@@ -52,6 +53,7 @@ __all__ = [
     "create_ticket",
     "deescalate_ticket",
     "download_content_type",
+    "escalate_automatically",
     "escalate_ticket",
     "join_swarm",
     "link_related",
@@ -66,6 +68,7 @@ __all__ = [
     "seed_demo",
     "set_agent_tiers",
     "store_attachments",
+    "system_user",
     "take_next",
     "validate_uploads",
 ]

@@ -201,10 +201,14 @@ def add_reply(
         if ticket.status == Status.CLOSED:
             raise ValidationError("This ticket is closed; a reply starts a new ticket instead.")
         is_worker = permissions.can_work(by, ticket)
+        requester_side = ticket.requester_id == by.pk or permissions.is_requester_side(by, ticket)
+        vendor_side = permissions.is_vendor_of(by, ticket)
         message = TicketMessage.objects.create(
             ticket=ticket, author=by, kind=MessageKind.PUBLIC, body=body, channel=channel, created_at=now
         )
-        record_event(ticket, EventKind.REPLIED, actor=by, at=now, data={"message": message.pk})
+        # Which side spoke decides the SLA response clocks (``sla`` reads it from the history).
+        side = "agent" if is_worker else "requester" if requester_side else "vendor" if vendor_side else "other"
+        record_event(ticket, EventKind.REPLIED, actor=by, at=now, data={"message": message.pk, "side": side})
         changed = []
         if is_worker:
             if ticket.first_response_at is None:
@@ -213,7 +217,7 @@ def add_reply(
             if ticket.status == Status.NEW:
                 _set_status(ticket, Status.OPEN, by, now)
                 changed.append("status")
-        elif ticket.requester_id == by.pk or permissions.is_requester_side(by, ticket):
+        elif requester_side:
             if ticket.status == Status.PENDING_REQUESTER:
                 _set_status(ticket, Status.OPEN, by, now)
                 changed.append("status")
@@ -221,7 +225,7 @@ def add_reply(
                 _check_reopen_window(ticket, now)
                 _reopen(ticket, by, now, reason="The requester replied.")
                 changed += ["status", "resolved_at"]
-        elif permissions.is_vendor_of(by, ticket) and ticket.status == Status.PENDING_VENDOR:
+        elif vendor_side and ticket.status == Status.PENDING_VENDOR:
             _set_status(ticket, Status.OPEN, by, now)
             changed.append("status")
         _touch(ticket, now, *changed)
@@ -459,6 +463,25 @@ def escalate_ticket(
             ticket.vendor = vendor
             ticket.vendor_reference = vendor_reference.strip()[:100]
         _move_tier(ticket, by, now, target, note, EventKind.ESCALATED)
+    return ticket
+
+
+def escalate_automatically(*, ticket_id: int, reason: str, from_tier: int) -> Ticket | None:
+    """Escalate one tier on behalf of the helpdesk itself (an SLA breach action), at most once.
+
+    Acts only while the ticket is open and still in ``from_tier``, so a repeated or late
+    call changes nothing; never into tier 4, which needs a vendor chosen by a person.
+    Recorded under the system account; otherwise exactly like ``escalate_ticket``.
+    """
+    from .people import system_user
+
+    note = _clean_text(reason, "An escalation note")
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        if not ticket.is_open or ticket.tier != from_tier or from_tier + 1 >= Tier.T4:
+            return None
+        _move_tier(ticket, system_user(), now, from_tier + 1, note, EventKind.ESCALATED)
     return ticket
 
 

@@ -11,6 +11,21 @@ from ..models import AGENT_TIERS, TierMembership, Vendor, VendorContact
 DEMO_PASSWORD = "helpdesk-demo"  # noqa: S105 - printed for the demo accounts on purpose
 
 
+SYSTEM_USERNAME = "helpdesk-system"
+
+
+def system_user():
+    """The account automatic changes are recorded under (SLA escalations): inactive, no password."""
+    user, created = get_user_model().objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={"first_name": "Helpdesk", "last_name": "(automatic)", "is_active": False, "email": ""},
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user
+
+
 def set_agent_tiers(*, user, tiers: list[int]) -> None:
     """Make ``user`` an agent of exactly ``tiers`` (each 1-3); an empty list removes the Agent role.
 

@@ -1,0 +1,261 @@
+"""SLA services: keep a ticket's clocks in step with its history, and the set-based sweep.
+
+* ``sync_ticket_clocks`` replays a ticket's history (``sla.engine.replay``) and writes the
+  clocks it implies. It runs inside the transaction of every ticket change (``sla`` listens to
+  ``tickets.events.ticket_event``), and from ``manage.py sla_recompute``.
+* ``sweep`` finds, in a few SQL statements whatever the number of tickets, the clocks that
+  crossed their warning or due line, records each crossing once under a uniqueness
+  constraint, adds it to the ticket history and queues its actions in the outbox, all in one
+  transaction. Concurrent sweeps skip each other's rows; a repeated sweep finds nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from datetime import datetime
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from tickets.models import Category, Ticket, TicketEvent
+
+from . import clock as bt
+from .engine import ClockRun, HistoryEvent, PolicyBook, PolicyView, replay
+from .models import BusinessCalendar, Clock, Policy, SlaSettings
+
+CLOCK_EVENT_TASK = "sla.tasks.clock_event_task"
+COMPUTED_FIELDS = [
+    "policy_id",
+    "target_seconds",
+    "warning_percent",
+    "started_at",
+    "accrued_seconds",
+    "accrued_at",
+    "state",
+    "pause_reason",
+    "due_at",
+    "warn_at",
+    "ended_at",
+]
+
+# --------------------------------------------------------------------------- policies
+
+_book_cache = threading.local()
+
+
+def calendar_view(calendar: BusinessCalendar) -> bt.Calendar:
+    """The pure calendar of a stored one (intervals and holidays prefetched)."""
+    return bt.Calendar(
+        timezone=calendar.timezone,
+        intervals=tuple(bt.WorkingInterval(i.weekday, i.start, i.end) for i in calendar.intervals.all()),
+        holidays=tuple(bt.Holiday(h.day, h.yearly) for h in calendar.holidays.all()),
+        always_open=calendar.always_open,
+    )
+
+
+def settings_version() -> int:
+    row = SlaSettings.objects.values_list("version", flat=True).first()
+    return row or 0
+
+
+def bump_settings_version() -> None:
+    """Tell every process its policy snapshot is stale (call after changing calendars or policies)."""
+    updated = SlaSettings.objects.update(version=F("version") + 1)
+    if not updated:
+        SlaSettings.objects.create(version=2)
+
+
+def load_book() -> PolicyBook:
+    """Every policy with its calendar and targets; cached per thread until the settings version changes."""
+    version = settings_version()
+    cached = getattr(_book_cache, "entry", None)
+    if cached is not None and cached[0] == version:
+        return cached[1]
+    calendars = {c.pk: calendar_view(c) for c in BusinessCalendar.objects.prefetch_related("intervals", "holidays")}
+    policies = Policy.objects.prefetch_related("targets")
+    views = tuple(
+        PolicyView(
+            id=p.pk,
+            name=p.name,
+            calendar=calendars[p.calendar_id],
+            targets={(t.metric, t.priority, t.tier): t.seconds for t in p.targets.all()},
+            target_calendars={
+                (t.metric, t.priority, t.tier): calendars[t.calendar_id] for t in p.targets.all() if t.calendar_id
+            },
+            pause_statuses=frozenset(p.pause_statuses),
+            warning_percent=p.warning_percent,
+            is_default=p.is_default,
+            category_id=p.category_id,
+            group_id=p.requester_group_id,
+            channel=p.channel,
+            vendor_id=p.vendor_id,
+        )
+        for p in policies
+    )
+    parents = dict(Category.objects.values_list("pk", "parent_id"))
+    book = PolicyBook(policies=views, category_parents=parents)
+    _book_cache.entry = (version, book)
+    return book
+
+
+# --------------------------------------------------------------------------- one ticket
+
+
+def replay_ticket(ticket: Ticket, book: PolicyBook | None = None) -> list[ClockRun]:
+    """The clocks ``ticket``'s history implies (reads the history and the requester's groups)."""
+    book = book or load_book()
+    history = [
+        HistoryEvent(kind=e.kind, at=e.at, data=e.data, actor_id=e.actor_id)
+        for e in TicketEvent.objects.filter(ticket_id=ticket.pk)
+        .order_by("at", "pk")
+        .only("kind", "at", "data", "actor_id")
+    ]
+    groups = frozenset(ticket.requester.groups.values_list("pk", flat=True))
+    return replay(history, book, requester_id=ticket.requester_id, category_id=ticket.category_id, group_ids=groups)
+
+
+def _clock_values(run: ClockRun) -> dict:
+    return {
+        "policy_id": run.policy_id,
+        "target_seconds": run.target_seconds,
+        "warning_percent": run.warning_percent,
+        "started_at": run.started_at,
+        "accrued_seconds": run.accrued_seconds,
+        "accrued_at": run.accrued_at,
+        "state": run.state,
+        "pause_reason": run.pause_reason,
+        "due_at": run.due_at,
+        "warn_at": run.warn_at,
+        "ended_at": run.ended_at,
+    }
+
+
+def sync_ticket_clocks(ticket: Ticket, book: PolicyBook | None = None) -> list[Clock]:
+    """Write the clocks ``ticket``'s history implies and its queue summary (due time, breached).
+
+    Keeps each clock's ``warned``/``breached`` marks (the sweep's), removes clocks the history
+    no longer implies (e.g. after a policy edit and a recompute). The caller holds the
+    transaction and, for a live change, the ticket's row lock.
+    """
+    runs = replay_ticket(ticket, book)
+    existing = {(c.metric, c.scope, c.cycle): c for c in Clock.objects.filter(ticket_id=ticket.pk)}
+    to_create, to_update = [], []
+    for run in runs:
+        values = _clock_values(run)
+        current = existing.pop(run.key, None)
+        if current is None:
+            to_create.append(Clock(ticket_id=ticket.pk, metric=run.metric, scope=run.scope, cycle=run.cycle, **values))
+        elif any(getattr(current, name) != value for name, value in values.items()):
+            for name, value in values.items():
+                setattr(current, name, value)
+            to_update.append(current)
+    if existing:
+        Clock.objects.filter(pk__in=[c.pk for c in existing.values()]).delete()
+    if to_create:
+        Clock.objects.bulk_create(to_create)
+    if to_update:
+        Clock.objects.bulk_update(to_update, COMPUTED_FIELDS)
+    _refresh_summary([ticket.pk])
+    return [*to_create, *to_update]
+
+
+def _refresh_summary(ticket_ids: Iterable[int]) -> None:
+    """One UPDATE: nearest due time of running clocks and "has a breached live clock" per ticket."""
+    ids = list(ticket_ids)
+    if not ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            UPDATE tickets_ticket t SET
+                sla_due_at = (SELECT min(c.due_at) FROM sla_clock c
+                              WHERE c.ticket_id = t.id AND c.state = 'running'),
+                sla_breached = EXISTS (SELECT 1 FROM sla_clock c
+                                       WHERE c.ticket_id = t.id AND c.breached AND c.state IN ('running', 'paused'))
+            WHERE t.id = ANY(%s)
+            """,
+            [ids],
+        )
+
+
+def on_ticket_event(sender, event: TicketEvent, **kwargs) -> None:
+    """``ticket_event`` receiver: bring the ticket's clocks up to date in the same transaction."""
+    if event.kind == "sla":
+        return
+    ticket = Ticket.objects.select_related("requester").get(pk=event.ticket_id)
+    sync_ticket_clocks(ticket)
+
+
+# --------------------------------------------------------------------------- the sweep
+
+SWEEP_SQL = """
+WITH crossed AS (
+    SELECT c.id, c.ticket_id, c.metric, c.scope, c.cycle, c.{line} AS at
+    FROM sla_clock c
+    WHERE NOT c.{flag} AND c.{line} <= %(now)s
+    ORDER BY c.{line}
+    LIMIT %(batch)s
+    FOR UPDATE SKIP LOCKED
+), marked AS (
+    UPDATE sla_clock SET {flag} = true FROM crossed WHERE sla_clock.id = crossed.id RETURNING sla_clock.id
+), recorded AS (
+    INSERT INTO sla_clockevent (ticket_id, metric, scope, cycle, kind, at, recorded_at, tier, data)
+    SELECT cr.ticket_id, cr.metric, cr.scope, cr.cycle, %(kind)s, cr.at, %(now)s, t.tier, '{{}}'::jsonb
+    FROM crossed cr JOIN tickets_ticket t ON t.id = cr.ticket_id
+    WHERE cr.id IN (SELECT id FROM marked)
+    ON CONFLICT ON CONSTRAINT sla_clock_event_once DO NOTHING
+    RETURNING id, ticket_id, metric, scope, cycle, at
+), history AS (
+    INSERT INTO tickets_ticketevent (ticket_id, actor_id, kind, at, data, internal)
+    SELECT r.ticket_id, NULL, 'sla', %(now)s,
+           jsonb_build_object('sla', %(kind)s, 'metric', r.metric, 'scope', r.scope, 'cycle', r.cycle, 'due', r.at),
+           true
+    FROM recorded r
+    RETURNING id
+), queued AS (
+    INSERT INTO core_outboxmessage (task, kwargs, dedupe_key, status, attempts, available_at, created_at, last_error)
+    SELECT %(task)s, jsonb_build_object('event_id', r.id), 'sla-event:' || r.id, 'pending', 0, %(now)s, %(now)s, ''
+    FROM recorded r
+    RETURNING id
+), flagged AS (
+    UPDATE tickets_ticket t SET sla_breached = true
+    WHERE %(kind)s = 'breached' AND t.id IN (SELECT ticket_id FROM recorded)
+      AND t.status IN ('new', 'open', 'pending_requester', 'pending_vendor')
+    RETURNING t.id
+)
+SELECT (SELECT count(*) FROM recorded), (SELECT count(*) FROM queued), (SELECT count(*) FROM history),
+       (SELECT count(*) FROM flagged)
+"""
+
+
+def sweep(*, now: datetime | None = None, batch: int = 5000) -> dict[str, int]:
+    """Record every warning and breach due by ``now``, each once; queue their actions.
+
+    Two statements (warnings, then breaches), repeated only while a batch comes back full.
+    Returns how many of each were recorded.
+    """
+    now = now or timezone.now()
+    recorded = {"warning": 0, "breached": 0}
+    for kind, line, flag in (("warning", "warn_at", "warned"), ("breached", "due_at", "breached")):
+        sql = SWEEP_SQL.format(line=line, flag=flag)
+        while True:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(sql, {"now": now, "batch": batch, "kind": kind, "task": CLOCK_EVENT_TASK})
+                count = cursor.fetchone()[0]
+            recorded[kind] += count
+            if count < batch:
+                break
+    return recorded
+
+
+__all__ = [
+    "bump_settings_version",
+    "calendar_view",
+    "load_book",
+    "on_ticket_event",
+    "replay_ticket",
+    "sweep",
+    "sync_ticket_clocks",
+]
