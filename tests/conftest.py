@@ -70,9 +70,10 @@ test_database_url.__test__ = False  # not a test, despite the name
 class CeleryProcess:
     """A real ``celery`` process (worker or beat) of this project, on the test servers."""
 
-    def __init__(self, args: list[str], log_path: Path):
+    def __init__(self, args: list[str], log_path: Path, extra_env: dict | None = None):
         env = {
             **os.environ,
+            **(extra_env or {}),
             "DATABASE_URL": test_database_url(),
             "DJANGO_SETTINGS_MODULE": "helpdesk.settings.test",
             "PYTHONPATH": str(PROJECT_DIR),
@@ -116,6 +117,7 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
     from helpdesk.celery import app
 
     app.control.purge()
+    mail_dir = tmp_path_factory.mktemp("worker-mail")
     worker = CeleryProcess(
         [
             "worker",
@@ -130,7 +132,9 @@ def celery_worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
             "--without-mingle",
         ],
         tmp_path_factory.mktemp("celery") / "worker.log",
+        extra_env={"TEST_EMAIL_DIR": str(mail_dir)},
     )
+    worker.mail_dir = mail_dir  # every mail the worker sends is a file here
     worker.wait_for_log("ready.")
     yield worker
     worker.stop()

@@ -4,6 +4,8 @@ The URLs are put in the environment, so a Celery worker or any other child proce
 tests start talks to the same servers.
 """
 
+import os
+
 from helpdesk.embedded import throwaway_services
 
 throwaway_services()
@@ -11,7 +13,13 @@ throwaway_services()
 from .base import *  # noqa: E402,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# In-memory mail for the test process; a Celery worker started by the tests writes its mail
+# to files instead (TEST_EMAIL_DIR), where the test reads what was sent.
+if os.environ.get("TEST_EMAIL_DIR"):
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = os.environ["TEST_EMAIL_DIR"]
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 STORAGES = {
     **STORAGES,  # noqa: F405
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
