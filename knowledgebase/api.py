@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from tickets.serializers import EmptyInput
 
 from . import permissions, search, services
-from .models import Article, ArticleStatus, ArticleVersion
+from .models import Article, ArticleStatus, ArticleVersion, Deflection
 from .serializers import (
     ArticleInput,
     ArticleSerializer,
@@ -250,6 +250,7 @@ class SearchView(generics.GenericAPIView):
 
     serializer_class = SearchResultSerializer
     pagination_class = KbPagination
+    queryset = ArticleVersion.objects.none()  # for the schema; the rows come from search.search_versions
 
     @extend_schema(
         summary="Search the knowledge base",
@@ -270,6 +271,7 @@ class SuggestionsView(generics.GenericAPIView):
 
     serializer_class = SuggestionSerializer
     pagination_class = None
+    queryset = ArticleVersion.objects.none()  # for the schema; the rows come from search.suggest_versions
 
     @extend_schema(
         summary="Suggestions while typing",
@@ -293,6 +295,7 @@ class SuggestionsView(generics.GenericAPIView):
 
 class DeflectionView(generics.GenericAPIView):
     serializer_class = DeflectionSerializer
+    queryset = Deflection.objects.none()  # for the schema
 
     @extend_schema(
         summary="This solved my problem: count a deflection",

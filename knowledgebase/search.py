@@ -99,7 +99,7 @@ def search_versions(user, parsed: ParsedQuery) -> QuerySet[ArticleVersion]:
     """
     return (
         _ranked(permissions.live_versions(user), parsed, match_all=True)
-        .select_related("category", "article")
+        .select_related("category")
         .annotate(
             title_marked=SearchHeadline(
                 "title",

@@ -220,7 +220,8 @@ class SuggestionSerializer(serializers.Serializer):
 
 
 class DiffLineSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=["add", "del", "same", "hunk"], read_only=True)
+    # A plain string in the schema: an enum named "kind" would collide with the ticket message kinds.
+    kind = serializers.CharField(read_only=True, help_text="add, del, same (context) or hunk (a @@ header).")
     text = serializers.CharField(read_only=True)
 
 

@@ -30,7 +30,7 @@ def content(**overrides) -> dict:
         "title": "Printer on floor 3 jams",
         "summary": "Paper jams on every second page.",
         "body": "Open tray 2 and remove the paper.",
-        "tags": ["printing"],
+        "tags": [],
         "visibility": Visibility.PUBLIC,
         "category": None,
         "is_known_error": False,
