@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import reduce
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db.models import BooleanField, ExpressionWrapper, F, Q, QuerySet
+from django.db.models import BooleanField, F, QuerySet, Value
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -82,14 +82,36 @@ def parse(text: str, *, prefix: bool = True) -> ParsedQuery | None:
     )
 
 
-def _ranked(versions: QuerySet[ArticleVersion], parsed: ParsedQuery, *, match_all: bool) -> QuerySet:
-    matcher = parsed.all_words if match_all else parsed.any_word
-    versions = versions.filter(search_vector=matcher).annotate(rank=SearchRank(F("search_vector"), matcher))
-    if match_all:
-        return versions.order_by("-rank", "-article__helpful_count", "-published_at", "-pk")
-    return versions.annotate(
-        every_word=ExpressionWrapper(Q(search_vector=parsed.all_words), output_field=BooleanField())
-    ).order_by("-every_word", "-rank", "-article__helpful_count", "-pk")
+def _ranked(versions: QuerySet[ArticleVersion], matcher: SearchQuery) -> QuerySet[ArticleVersion]:
+    return (
+        versions.filter(search_vector=matcher)
+        .annotate(rank=SearchRank(F("search_vector"), matcher))
+        .order_by("-rank", "-article__helpful_count", "-published_at", "-pk")
+    )
+
+
+def _best_matches(
+    versions: QuerySet[ArticleVersion], parsed: ParsedQuery, *, limit: int, fields: tuple[str, ...]
+) -> list[ArticleVersion]:
+    """The ``limit`` best rows matching any word, those matching every word first: one query.
+
+    ``(every word, best first LIMIT n) UNION ALL (some words, best first LIMIT n) LIMIT n``:
+    PostgreSQL runs the second branch only when the first has fewer than ``n`` rows, so
+    a common word in a long subject does not make it rank a large share of the articles.
+    """
+
+    def branch(rows: QuerySet[ArticleVersion], matcher: SearchQuery, every: bool) -> QuerySet[ArticleVersion]:
+        return (
+            _ranked(rows, matcher).annotate(every_word=Value(every, output_field=BooleanField())).only(*fields)[:limit]
+        )
+
+    every = branch(versions, parsed.all_words, True)
+    if len(parsed.terms) == 1:
+        return list(every)
+    some = branch(versions.exclude(search_vector=parsed.all_words), parsed.any_word, False)
+    found = list(every.union(some, all=True)[:limit])
+    # UNION ALL keeps the branches in order in practice; sorting the few rows makes it certain.
+    return sorted(found, key=lambda v: (not v.every_word, -v.rank))
 
 
 def search_versions(user, parsed: ParsedQuery) -> QuerySet[ArticleVersion]:
@@ -98,7 +120,7 @@ def search_versions(user, parsed: ParsedQuery) -> QuerySet[ArticleVersion]:
     Paginate the result: the headlines are computed for the rows of the page only.
     """
     return (
-        _ranked(permissions.live_versions(user), parsed, match_all=True)
+        _ranked(permissions.live_versions(user), parsed.all_words)
         .select_related("category")
         .annotate(
             title_marked=SearchHeadline(
@@ -127,10 +149,8 @@ def search_versions(user, parsed: ParsedQuery) -> QuerySet[ArticleVersion]:
 
 def suggest_versions(user, parsed: ParsedQuery, *, limit: int = 5) -> list[ArticleVersion]:
     """Up to ``limit`` live articles matching any word (all words first): one query."""
-    versions = permissions.live_versions(user).only(
-        "pk", "article_id", "title", "summary", "is_known_error", "published_at", "article__helpful_count"
-    )
-    return list(_ranked(versions.select_related("article"), parsed, match_all=False)[:limit])
+    fields = ("pk", "article_id", "title", "summary", "is_known_error")
+    return _best_matches(permissions.live_versions(user), parsed, limit=limit, fields=fields)
 
 
 def known_error_versions(user, text: str, *, limit: int = 3) -> list[ArticleVersion]:
@@ -138,12 +158,8 @@ def known_error_versions(user, text: str, *, limit: int = 3) -> list[ArticleVers
     parsed = parse(text, prefix=False)
     if parsed is None:
         return []
-    versions = (
-        permissions.live_versions(user)
-        .filter(is_known_error=True)
-        .only("pk", "article_id", "title", "summary", "workaround", "article__helpful_count")
-    )
-    return list(_ranked(versions.select_related("article"), parsed, match_all=False)[:limit])
+    versions = permissions.live_versions(user).filter(is_known_error=True)
+    return _best_matches(versions, parsed, limit=limit, fields=("pk", "article_id", "title", "summary", "workaround"))
 
 
 def highlight(marked: str | None) -> SafeString:

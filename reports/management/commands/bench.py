@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand
 from django.db import connection
 
 from helpdesk.core import bench as core_bench
+from knowledgebase import bench as kb_bench
 from tickets import bench as tickets_bench
 
 
@@ -18,6 +19,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--tickets", type=int, default=1_000_000, help="tickets to seed (default 1,000,000)")
+        parser.add_argument(
+            "--articles", type=int, default=100_000, help="knowledge-base articles to seed (default 100,000)"
+        )
         parser.add_argument("--outbox", type=int, default=100_000, help="outbox rows to seed (default 100,000)")
         parser.add_argument("--duration", type=int, default=10, help="seconds of load per HTTP endpoint")
         parser.add_argument(
@@ -32,7 +36,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["small"]:
-            options.update(tickets=20_000, outbox=10_000, duration=3)
+            options.update(tickets=20_000, outbox=10_000, duration=3, articles=5_000)
         logging.getLogger("django.request").setLevel(logging.CRITICAL)
         original_name = connection.settings_dict["NAME"]
         self.stdout.write("Creating a scratch database for the benchmark...")
@@ -44,6 +48,9 @@ class Command(BaseCommand):
             if not (keep and tickets_bench.seeded()):
                 tickets_bench.seed(self.stdout, options["tickets"])
             tickets_bench.measure(self.stdout, seconds=options["duration"], connections=options["connections"])
+            if not (keep and kb_bench.seeded()):
+                kb_bench.seed(self.stdout, options["articles"])
+            kb_bench.measure(self.stdout, seconds=options["duration"], connections=options["connections"])
         finally:
             if keep:
                 self.stdout.write("Scratch database kept (--keep): the next --keep run reuses it.")
