@@ -11,12 +11,12 @@
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import connection, transaction
-from django.db.models import F
 from django.utils import timezone
 
 from tickets.models import Category, Ticket, TicketEvent
@@ -61,10 +61,14 @@ def settings_version() -> int:
 
 
 def bump_settings_version() -> None:
-    """Tell every process its policy snapshot is stale (call after changing calendars or policies)."""
-    updated = SlaSettings.objects.update(version=F("version") + 1)
-    if not updated:
-        SlaSettings.objects.create(version=2)
+    """Tell every process its policy snapshot is stale (call after changing calendars or policies).
+
+    The version is a fresh random number rather than a counter, so it never comes back to a
+    value some process cached earlier (e.g. after the table was emptied and seeded again).
+    """
+    version = secrets.randbits(62)
+    if not SlaSettings.objects.update(version=version):
+        SlaSettings.objects.create(version=version)
 
 
 def load_book() -> PolicyBook:
