@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from helpdesk.core.views import healthz
+from sla.api_urls import ticket_urls as sla_ticket_api_urls
 from tickets.views.landing import home
 
 admin.site.site_header = "Helpdesk administration"
@@ -26,10 +27,13 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/kb/", include("knowledgebase.api_urls")),
+    path("api/sla/", include("sla.api_urls")),
+    path("api/", include(sla_ticket_api_urls)),
     path("api/", include("tickets.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("kb/", include("knowledgebase.urls")),
+    path("sla/", include("sla.urls")),
     path("", include("tickets.urls")),
     path("", include("reports.urls")),
 ]
