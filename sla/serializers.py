@@ -49,7 +49,8 @@ class ClockSerializer(serializers.Serializer):
 class ClockEventSerializer(serializers.ModelSerializer):
     """A recorded warning or breach (permanent)."""
 
-    kind = serializers.ChoiceField(choices=ClockEventKind.choices)
+    # A plain string in the schema: an enum named "kind" would collide with the ticket message kinds.
+    kind = serializers.CharField(help_text="One of: " + ", ".join(ClockEventKind.values) + ".")
     label = serializers.CharField()
 
     class Meta:
