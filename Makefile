@@ -32,6 +32,7 @@ run: install
 serve:
 	python manage.py migrate --noinput
 	python manage.py seed_demo
+	python manage.py seed_kb
 	python manage.py collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "  Helpdesk is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)"

@@ -11,7 +11,7 @@ from helpdesk.core.form_renderer import FastWidgetRenderer
 FAST = FastWidgetRenderer()
 TEMPLATES = DjangoTemplates()
 
-GROUPED = [("", "None"), ("Hardware", [("1", "Laptop <15\">"), ("2", "Dock & hub")]), ("3", mark_safe("<b>Bold</b>"))]
+GROUPED = [("", "None"), ("Hardware", [("1", 'Laptop <15">'), ("2", "Dock & hub")]), ("3", mark_safe("<b>Bold</b>"))]
 
 
 class Zoo(forms.Form):
@@ -45,8 +45,15 @@ def test_unbound_form_renders_identically():
 
 def test_bound_form_with_selections_and_errors_renders_identically():
     assert_same(
-        {"text": "<script>alert(1)</script>", "number": "-4", "flag": "on", "choice": "2", "many": ["1", "3"],
-         "body": "line 1\n</textarea><b>", "password": "p&ss"}
+        {
+            "text": "<script>alert(1)</script>",
+            "number": "-4",
+            "flag": "on",
+            "choice": "2",
+            "many": ["1", "3"],
+            "body": "line 1\n</textarea><b>",
+            "password": "p&ss",
+        }
     )
 
 
