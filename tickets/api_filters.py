@@ -10,10 +10,14 @@ from __future__ import annotations
 from django import forms
 from django.core.validators import RegexValidator
 from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, QuerySet, Value
+from django.db.models.functions import Cast, Coalesce, Extract, Least
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 
+from . import permissions
+from .filters import SLA_CHOICES, sla_q
 from .models import Channel, Priority, Status, Ticket, Tier, parse_reference
 
 TIER_CHOICES = [(t.value, t.label) for t in Tier if t != Tier.SELF_SERVICE]
@@ -52,6 +56,12 @@ class TicketFilter(filters.FilterSet):
     q = filters.CharFilter(
         method="filter_q", max_length=200, help_text="A reference (HD-000123 or 123) or words of the subject."
     )
+    sla = filters.ChoiceFilter(
+        choices=SLA_CHOICES,
+        method="filter_sla",
+        help_text="Staff only. “breached”: a clock missed its target or the due time has passed; “due_soon”: "
+        "due within the next hour.",
+    )
 
     class Meta:
         model = Ticket
@@ -64,6 +74,10 @@ class TicketFilter(filters.FilterSet):
             return queryset.filter(assignee__isnull=True)
         return queryset.filter(assignee_id=int(value))
 
+    def filter_sla(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
+        refuse_sla_to_non_staff(self.request)
+        return queryset.filter(sla_q(value, timezone.now()))
+
     def filter_q(self, queryset: QuerySet[Ticket], name: str, value: str) -> QuerySet[Ticket]:
         value = value.strip()
         if not value:
@@ -73,6 +87,12 @@ class TicketFilter(filters.FilterSet):
         if pk is not None:
             condition |= Q(pk=pk)
         return queryset.filter(condition)
+
+
+def refuse_sla_to_non_staff(request) -> None:
+    """SLA state is internal (requesters and vendors see no SLA fields): filtering or sorting by it is staff-only."""
+    if request is None or not permissions.is_staff_reader(request.user):
+        raise exceptions.ValidationError({"detail": "Only staff filter or sort tickets by SLA state."})
 
 
 class TicketFilterBackend(filters.DjangoFilterBackend):
@@ -97,6 +117,19 @@ PRIORITY_RANK = ExpressionWrapper(
     F("priority") * Value(10**12, output_field=BigIntegerField()) + F("pk"), output_field=BigIntegerField()
 )
 
+# "Breaching soonest": the due time in whole seconds since 1970 and the id in one bigint
+# (seconds * 10^9 + id), unique for the cursor; tickets without a running clock sort last.
+NO_DUE_SECONDS = 9_000_000_000  # year 2255: after every real due time, and * 10^9 + id still fits a bigint
+SLA_DUE_RANK = ExpressionWrapper(
+    Coalesce(
+        Least(Cast(Extract("sla_due_at", "epoch"), BigIntegerField()), Value(NO_DUE_SECONDS - 1)),
+        Value(NO_DUE_SECONDS),
+    )
+    * Value(10**9, output_field=BigIntegerField())
+    + F("pk"),
+    output_field=BigIntegerField(),
+)
+
 ORDERINGS: dict[str, tuple[str, ...]] = {
     "created_at": ("created_at", "pk"),
     "-created_at": ("-created_at", "-pk"),
@@ -104,6 +137,7 @@ ORDERINGS: dict[str, tuple[str, ...]] = {
     "-updated_at": ("-updated_at", "-pk"),
     "priority": ("priority_rank",),
     "-priority": ("-priority_rank",),
+    "sla_due_at": ("sla_due_rank",),
 }
 DEFAULT_ORDERING = "-created_at"
 
@@ -129,6 +163,10 @@ class TicketCursorPagination(CursorPagination):
         return ORDERINGS[self.ordering_key(request)]
 
     def paginate_queryset(self, queryset, request, view=None):
-        if self.ordering_key(request).endswith("priority"):
+        key = self.ordering_key(request)
+        if key.endswith("priority"):
             queryset = queryset.annotate(priority_rank=PRIORITY_RANK)
+        elif key == "sla_due_at":
+            refuse_sla_to_non_staff(request)
+            queryset = queryset.annotate(sla_due_rank=SLA_DUE_RANK)
         return super().paginate_queryset(queryset, request, view)

@@ -68,6 +68,23 @@ AGE_CHOICES = [
 ]
 
 
+SLA_CHOICES = [("breached", "Breached"), ("due_soon", "Due within 1 hour")]
+DUE_SOON = timedelta(hours=1)
+
+
+def sla_q(value: str, now: datetime) -> Q:
+    """Tickets by SLA state, from the summary fields the ``sla`` app keeps on each ticket.
+
+    ``breached``: a clock breached, or the nearest due time has passed (before the sweep marks
+    it); ``due_soon``: the nearest due time is within the next hour and not yet passed.
+    """
+    if value == "breached":
+        return Q(sla_breached=True) | Q(sla_due_at__lte=now)
+    if value == "due_soon":
+        return Q(sla_due_at__gt=now, sla_due_at__lte=now + DUE_SOON)
+    return Q()
+
+
 class _CategoryFilterField(CategoryChoiceField, django_filters.fields.ModelChoiceField):
     """django-filter's field (it knows ``null_label``) with our option labels."""
 
@@ -105,10 +122,11 @@ class QueueFilter(django_filters.FilterSet):
     )
     channel = django_filters.ChoiceFilter(label="Channel", choices=Channel.choices, empty_label="Any channel")
     age = django_filters.ChoiceFilter(label="Age", choices=AGE_CHOICES, method="filter_age", empty_label="Any age")
+    sla = django_filters.ChoiceFilter(label="SLA", choices=SLA_CHOICES, method="filter_sla", empty_label="Any")
 
     class Meta:
         model = Ticket
-        fields = ["q", "status", "priority", "category", "assignee", "channel", "age"]
+        fields = ["q", "status", "priority", "category", "assignee", "channel", "age", "sla"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,6 +144,9 @@ class QueueFilter(django_filters.FilterSet):
         return queryset.alias(
             requester_name=Concat("requester__first_name", Value(" "), "requester__last_name")
         ).filter(search_q(value, requester=True))
+
+    def filter_sla(self, queryset, name, value):
+        return queryset.filter(sla_q(value, timezone.now()))
 
     def filter_age(self, queryset, name, value):
         now = timezone.now()

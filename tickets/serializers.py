@@ -94,7 +94,7 @@ class NamedBriefSerializer(serializers.Serializer):
 class TicketSerializer(serializers.ModelSerializer):
     """A ticket as the API shows it. ``priority_reason`` is for staff readers only."""
 
-    STAFF_ONLY: ClassVar[frozenset[str]] = frozenset({"priority_reason"})
+    STAFF_ONLY: ClassVar[frozenset[str]] = frozenset({"priority_reason", "sla_due_at", "sla_breached"})
 
     url = serializers.HyperlinkedIdentityField(view_name=f"{URL_NAMESPACE}:ticket-detail")
     reference = serializers.CharField(read_only=True)
@@ -105,6 +105,15 @@ class TicketSerializer(serializers.ModelSerializer):
     priority_reason = serializers.CharField(read_only=True, required=False, help_text="Staff readers only.")
     impact = serializers.ChoiceField(choices=IMPACT_CHOICES, read_only=True)
     urgency = serializers.ChoiceField(choices=URGENCY_CHOICES, read_only=True)
+    sla_due_at = serializers.DateTimeField(
+        read_only=True,
+        required=False,
+        allow_null=True,
+        help_text="Staff readers only: the nearest due time of the running SLA/OLA/UC clocks (null: none runs).",
+    )
+    sla_breached = serializers.BooleanField(
+        read_only=True, required=False, help_text="Staff readers only: a clock of the open ticket missed its target."
+    )
 
     class Meta:
         model = Ticket
@@ -136,6 +145,8 @@ class TicketSerializer(serializers.ModelSerializer):
             "first_response_at",
             "resolved_at",
             "closed_at",
+            "sla_due_at",
+            "sla_breached",
         ]
         read_only_fields = fields
 

@@ -55,6 +55,47 @@ def moment(value: datetime, now: datetime) -> Moment:
     return Moment(iso=local.isoformat(), title=local.strftime("%Y-%m-%d %H:%M %Z"), ago=ago(value, now))
 
 
+def span(seconds: float) -> str:
+    """A duration for the "Due" column: "35 min", "2 h", "3 d" (rounded down; the title has the exact time)."""
+    minutes = int(seconds // 60)
+    if minutes < 1:
+        return "under 1 min"
+    if minutes < 60:
+        return f"{minutes} min"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h"
+    return f"{minutes // (24 * 60)} d"
+
+
+DUE_SOON_SECONDS = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Due:
+    text: str
+    badge: str  # "" (plain), "text-bg-warning" (within the hour) or "text-bg-danger" (overdue or breached)
+    iso: str
+    title: str
+
+
+def due(due_at: datetime | None, breached: bool, now: datetime) -> Due | None:
+    """The ticket's nearest SLA due time ("in 35 min", "overdue 2 h"), from the summary fields ``sla`` keeps.
+
+    Red when overdue or when a clock already breached, amber within the hour; nothing when no
+    clock runs, unless a (paused) clock breached: then just "breached".
+    """
+    if due_at is None:
+        return Due("breached", "text-bg-danger", "", "An SLA target was missed") if breached else None
+    local = timezone.localtime(due_at)
+    title = f"Due {local:%Y-%m-%d %H:%M %Z}"
+    left = (due_at - now).total_seconds()
+    if left <= 0:
+        return Due(f"overdue {span(-left)}", "text-bg-danger", local.isoformat(), title)
+    if breached:
+        return Due(f"in {span(left)}, breached", "text-bg-danger", local.isoformat(), title + "; a target was missed")
+    return Due(f"in {span(left)}", "text-bg-warning" if left <= DUE_SOON_SECONDS else "", local.isoformat(), title)
+
+
 @dataclass(frozen=True, slots=True)
 class QueueRow:
     pk: int
@@ -75,6 +116,7 @@ class QueueRow:
     channel: str
     created: Moment
     updated: Moment
+    due: Due | None
 
 
 def queue_rows(tickets, *, people: bool = True) -> list[QueueRow]:
@@ -108,9 +150,10 @@ def queue_rows(tickets, *, people: bool = True) -> list[QueueRow]:
                 channel=ticket.get_channel_display(),
                 created=moment(ticket.created_at, now),
                 updated=moment(ticket.updated_at, now),
+                due=due(ticket.sla_due_at, ticket.sla_breached, now),
             )
         )
     return rows
 
 
-__all__ = ["QueueRow", "ago", "queue_rows"]
+__all__ = ["Due", "QueueRow", "ago", "due", "queue_rows"]

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, OrderBy, Q, QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -29,13 +29,16 @@ from .queue_rows import queue_rows
 PAGE_SIZE = 25
 
 # Whitelisted ``sort`` values -> ORDER BY; the primary key last keeps paging stable.
-SORTS: dict[str, tuple[str, ...]] = {
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "priority": ("priority", "created_at", "pk"),
     "-priority": ("-priority", "created_at", "pk"),
     "created": ("created_at", "pk"),
     "-created": ("-created_at", "-pk"),
     "updated": ("updated_at", "pk"),
     "-updated": ("-updated_at", "-pk"),
+    # "Breaching soonest": the nearest SLA due time first, tickets without a running clock last.
+    "due": (F("sla_due_at").asc(nulls_last=True), "pk"),
+    "-due": (F("sla_due_at").desc(nulls_last=True), "-pk"),
 }
 DEFAULT_SORT = "priority"
 
