@@ -8,7 +8,7 @@ PORT   ?= 8000
 export PATH := $(BIN):$(PATH)
 export PORT
 
-.PHONY: help install run serve test lint format chromium bench stop status clean
+.PHONY: help install run serve test lint format chromium dovecot bench stop status clean
 
 help:
 	@echo "make run    - install, migrate, load demo data and start web + Celery worker + beat on http://127.0.0.1:$(PORT)/"
@@ -42,6 +42,10 @@ serve:
 chromium:
 	@bash scripts/ensure-chromium.sh
 
+# The e-mail tests poll a real IMAP server: Debian's dovecot, started unprivileged by the tests.
+dovecot:
+	@bash scripts/ensure-debian-package.sh dovecot-imapd /usr/sbin/dovecot
+
 lint: install
 	ruff check .
 	ruff format --check .
@@ -50,7 +54,7 @@ format: install
 	ruff check --fix .
 	ruff format .
 
-test: install chromium lint
+test: install chromium dovecot lint
 	python -m pytest
 
 bench: install
