@@ -1,0 +1,126 @@
+"""Read-only KPI API: every figure and table of the dashboard, with the same filters.
+
+Managers read everything; agents read their own figures (``/api/reports/me/``); requesters and
+vendor contacts get 403. Bad filters are a 400 with the field errors (``ValidationError`` from
+``reports.forms``, turned into JSON by the project's exception handler), never a 500.
+"""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from tickets import roles
+
+from . import kpis, present
+from .forms import parse_filters
+
+FILTERS = [
+    OpenApiParameter("period", str, enum=[k for k, _ in kpis.PERIOD_CHOICES], description="Default 30d."),
+    OpenApiParameter("start", OpenApiTypes.DATE, description="First day of a custom period."),
+    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day of a custom period."),
+    OpenApiParameter("tier", int),
+    OpenApiParameter("category", int),
+    OpenApiParameter("agent", int, description="Current assignee (managers only)."),
+    OpenApiParameter("channel", str),
+    OpenApiParameter("priority", int),
+]
+ERRORS = {
+    400: OpenApiResponse(description="Invalid filters; `errors` says which."),
+    403: OpenApiResponse(description="Not allowed for your role."),
+}
+RESPONSES = {200: OpenApiTypes.OBJECT, **ERRORS}
+
+
+class IsManager(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return roles.is_manager(request.user)
+
+
+class IsAgentOrManager(BasePermission):
+    def has_permission(self, request, view) -> bool:
+        return roles.is_agent(request.user) or roles.is_manager(request.user)
+
+
+def _meta(scope: kpis.Scope, period: kpis.Period) -> dict:
+    return {
+        "period": {
+            "preset": period.preset,
+            "first": period.first.isoformat(),
+            "last": period.last.isoformat(),
+            "previous_first": period.previous().first.isoformat(),
+            "previous_last": period.previous().last.isoformat(),
+        },
+        "scope": scope.as_params(),
+    }
+
+
+class FiguresView(APIView):
+    """Every dashboard figure (managers)."""
+
+    permission_classes = [IsAuthenticated, IsManager]
+
+    @extend_schema(summary="All KPI figures", parameters=FILTERS, responses=RESPONSES, tags=["reports"])
+    def get(self, request):
+        scope, period = parse_filters(request.query_params)
+        board = kpis.dashboard(scope, period, tables=False)
+        figures = {key: present.figure_dict(figure) for key, figure in board.figures.items()}
+        return Response({**_meta(scope, period), "figures": figures})
+
+
+class FigureView(APIView):
+    """One figure (managers)."""
+
+    permission_classes = [IsAuthenticated, IsManager]
+
+    @extend_schema(summary="One KPI figure", parameters=FILTERS, responses=RESPONSES, tags=["reports"])
+    def get(self, request, key: str):
+        if key not in kpis.FIGURES:
+            raise NotFound(f"No figure “{key}”; try one of: {', '.join(kpis.FIGURES)}.")
+        scope, period = parse_filters(request.query_params)
+        snap = kpis.snapshot(scope, period)
+        return Response({**_meta(scope, period), "figure": present.figure_dict(kpis.FIGURES[key](snap))})
+
+
+class TableView(APIView):
+    """One table of the dashboard, as the CSV has it (managers)."""
+
+    permission_classes = [IsAuthenticated, IsManager]
+
+    @extend_schema(
+        summary="One KPI table (agents, tiers, channels, escalation, trend, figures)",
+        parameters=FILTERS,
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        tags=["reports"],
+    )
+    def get(self, request, name: str):
+        scope, period = parse_filters(request.query_params)
+        board = kpis.dashboard(scope, period, tables=name in ("agents", "tiers"))
+        tables = present.csv_tables(board.figures, board.agents, board.tiers)
+        if name not in tables:
+            raise NotFound(f"No table “{name}”; try one of: {', '.join(tables)}.")
+        header, rows = tables[name]
+        lines = [dict(zip(header, row, strict=True)) for row in rows]
+        return Response({**_meta(scope, period), "table": name, "rows": lines})
+
+
+class MyFiguresView(APIView):
+    """The caller's own figures: the tickets assigned to them (agents and managers)."""
+
+    permission_classes = [IsAuthenticated, IsAgentOrManager]
+
+    @extend_schema(
+        summary="My KPI figures",
+        parameters=[p for p in FILTERS if p.name != "agent"],
+        responses={200: OpenApiTypes.OBJECT, **ERRORS},
+        tags=["reports"],
+    )
+    def get(self, request):
+        scope, period = parse_filters(request.query_params, personal_agent_id=request.user.pk)
+        board = kpis.dashboard(scope, period, tables=False)
+        figures = {key: present.figure_dict(figure) for key, figure in board.figures.items()}
+        return Response({**_meta(scope, period), "figures": figures})

@@ -1,0 +1,207 @@
+"""One conversion of KPI values for the page, the API and the CSV, so all three show the same numbers.
+
+``plain`` is the machine form (API, CSV): rates as a fraction 0-1 rounded to 6 places, seconds
+rounded to 0.001, counts as they are. ``human`` is the page's form of the very same value.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from decimal import Decimal
+from fractions import Fraction
+
+from . import kpis
+
+NONE = "\N{EN DASH}"  # shown for a figure without data
+
+
+def plain(value):
+    if value is None:
+        return None
+    if isinstance(value, Fraction):
+        return round(float(value), 6)
+    if isinstance(value, Decimal | float):
+        return round(float(value), 3)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    return value
+
+
+def duration(seconds) -> str:
+    if seconds is None:
+        return NONE
+    seconds = round(float(seconds))
+    minutes, sec = divmod(abs(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    sign = "-" if seconds < 0 else ""
+    if hours >= 24:
+        return f"{sign}{hours // 24} d {hours % 24} h"
+    if hours:
+        return f"{sign}{hours} h {minutes:02d} min"
+    return f"{sign}{minutes} min {sec:02d} s" if minutes else f"{sign}{sec} s"
+
+
+def human(value, unit: str) -> str:
+    if value is None:
+        return NONE
+    if unit == "rate":
+        return f"{float(value) * 100:.1f} %"
+    if unit == "seconds":
+        return duration(value)
+    if unit == "score":
+        return f"{float(value):.2f}"
+    return f"{value:,}"
+
+
+def human_change(figure: kpis.Figure) -> str:
+    change = figure.change
+    if change is None:
+        return "no previous figure"
+    if figure.unit == "rate":
+        text = f"{float(change) * 100:+.1f} pts"
+    elif figure.unit == "seconds":
+        text = ("+" if change >= 0 else "-") + duration(abs(float(change)))
+    else:
+        text = f"{change:+,}"
+    return f"{text} vs previous period"
+
+
+def detail(figure: kpis.Figure) -> str:
+    """The line under a figure: what it is made of, in the page's words."""
+    p = figure.parts
+    if figure.key == "first_response_time":
+        return (
+            f"Median business time; mean {duration(p['mean'])}. Wall time: median {duration(p['wall_median'])}, "
+            f"mean {duration(p['wall_mean'])}. {p['count']} tickets."
+        )
+    if figure.key == "resolution_time":
+        return f"Median business time, pauses excluded; mean {duration(p['mean'])}. {p['count']} tickets."
+    if figure.key == "csat":
+        return (
+            f"{p['happy']} of {p['answered']} answers score 4-5; mean score {human(p['mean_score'], 'score')}; "
+            f"response rate {human(p['response_rate'], 'rate')} ({p['answered']} of {p['surveys']})."
+        )
+    if figure.key == "deflection_rate":
+        return f"{p['deflections']} deflections, {p['portal_tickets']} portal tickets (desk-wide)."
+    if figure.key == "escalation_rate":
+        return f"{p['escalated']} of {p['created']} tickets created in the period."
+    if figure.key == "backlog":
+        return " · ".join(f"{label}: {p[key]}" for key, label in kpis.AGE_BUCKETS)
+    if figure.key == "volume":
+        return " · ".join(f"{channel}: {count}" for channel, count in p["by_channel"].items()) or "No tickets."
+    if "numerator" in p:
+        return f"{p['numerator']} of {p['denominator']}."
+    return ""
+
+
+def figure_dict(figure: kpis.Figure) -> dict:
+    return {
+        "key": figure.key,
+        "label": figure.label,
+        "unit": figure.unit,
+        "value": plain(figure.value),
+        "previous": plain(figure.previous),
+        "change": plain(figure.change),
+        "parts": _plain_parts(figure.parts),
+        "previous_parts": _plain_parts(figure.previous_parts),
+        "trend": [{"day": day.isoformat(), "value": plain(value)} for day, value in figure.trend],
+    }
+
+
+def _plain_parts(parts: dict) -> dict:
+    return {str(k): (_plain_parts(v) if isinstance(v, dict) else plain(v)) for k, v in parts.items()}
+
+
+def table_dicts(rows: list[kpis.TableRow]) -> list[dict]:
+    return [
+        {"key": row.key, "label": row.label, **{name: plain(getattr(row, name)) for name, _, _ in kpis.TABLE_COLUMNS}}
+        for row in rows
+    ]
+
+
+def _flat(prefix: str, parts: dict) -> dict:
+    flat = {}
+    for key, value in parts.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flat(f"{name}.", value))
+        else:
+            flat[name] = plain(value)
+    return flat
+
+
+def csv_tables(figures: dict[str, kpis.Figure], agents: list | None, tiers: list | None) -> dict[str, tuple]:
+    """name -> (header, rows) of every table the page shows."""
+    tables: dict[str, tuple] = {}
+    rows = []
+    for figure in figures.values():
+        for name, value in _flat("", figure.parts).items():
+            previous = _flat("", figure.previous_parts).get(name)
+            rows.append([figure.key, name, value, previous])
+        rows.append([figure.key, "value", plain(figure.value), plain(figure.previous)])
+    tables["figures"] = (["figure", "measure", "period", "previous_period"], rows)
+    days = [day for day, _ in next(iter(figures.values())).trend] if figures else []
+    trend_rows = []
+    for index, day in enumerate(days):
+        trend_rows.append([day.isoformat(), *[plain(f.trend[index][1]) for f in figures.values()]])
+    tables["trend"] = (["day", *figures.keys()], trend_rows)
+    volume = figures.get("volume")
+    if volume is not None:
+        tables["channels"] = (
+            ["channel", "period", "previous_period"],
+            [
+                [channel, count, volume.previous_parts["by_channel"].get(channel, 0)]
+                for channel, count in volume.parts["by_channel"].items()
+            ],
+        )
+    escalation = figures.get("escalation_rate")
+    if escalation is not None:
+        tables["escalation"] = (
+            ["tier", "entered", "escalated", "rate"],
+            [
+                [tier, v["entered"], v["escalated"], plain(v["rate"])]
+                for tier, v in escalation.parts["per_tier"].items()
+            ],
+        )
+    header = ["key", "label", *[name for name, _, _ in kpis.TABLE_COLUMNS]]
+    for name, table in (("agents", agents), ("tiers", tiers)):
+        if table is not None:
+            tables[name] = (header, [[d["key"], d["label"], *list(d.values())[2:]] for d in table_dicts(table)])
+    return tables
+
+
+def csv_text(header: list, rows: list) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if value is None else value for value in row])
+    return buffer.getvalue()
+
+
+def chart_data(figures: dict[str, kpis.Figure]) -> dict:
+    """Trend series for Chart.js (rates in percent, seconds in hours: axis-friendly, same values)."""
+    data = {}
+    for key, figure in figures.items():
+        values = []
+        for _, value in figure.trend:
+            if value is None:
+                values.append(None)
+            elif figure.unit == "rate":
+                values.append(round(float(value) * 100, 2))
+            elif figure.unit == "seconds":
+                values.append(round(float(value) / 3600, 3))
+            else:
+                values.append(value)
+        data[key] = {
+            "labels": [day.strftime("%m-%d") for day, _ in figure.trend],
+            "values": values,
+            "unit": {"rate": "%", "seconds": "h"}.get(figure.unit, ""),
+        }
+    return data
+
+
+def today_label(day: dt.date) -> str:
+    return day.strftime("%Y-%m-%d")
