@@ -28,6 +28,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/kb/", include("knowledgebase.api_urls")),
     path("api/sla/", include("sla.api_urls")),
+    path("api/reports/", include("reports.api_urls")),
     path("api/", include(sla_ticket_api_urls)),
     path("api/", include("tickets.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

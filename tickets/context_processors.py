@@ -19,6 +19,8 @@ def _items_for(user) -> list[tuple[str, str]]:
         items.append(("Dashboard", "reports:dashboard"))
     if roles.is_agent(user) or roles.is_manager(user):
         items.append(("Queues", "tickets:queues"))
+    if roles.is_agent(user) and not roles.is_manager(user):
+        items.append(("My figures", "reports:mine"))  # a URL name only: tickets never imports reports
     if roles.is_manager(user):
         items.append(("SLA", "sla:policies"))  # a URL name only: tickets never imports sla
     if roles.is_vendor_contact(user):
