@@ -78,6 +78,11 @@ class PolicyBook:
     policies: tuple[PolicyView, ...]
     category_parents: dict[int, int | None] = field(default_factory=dict)
 
+    @property
+    def uses_groups(self) -> bool:
+        """Whether any policy looks at the requester's groups (else nobody needs to read them)."""
+        return any(policy.group_id is not None for policy in self.policies)
+
     def pick(self, facts: Facts) -> PolicyView | None:
         default = None
         for policy in self.policies:

@@ -10,9 +10,9 @@ from django.utils import timezone
 from tickets import permissions
 from tickets.models import Ticket
 
-from .engine import ClockRun, HistoryEvent, replay
+from .engine import ClockRun
 from .models import Clock, ClockState, Metric
-from .services import load_book
+from .services import replay_ticket
 
 STATE_BADGES = {
     "breached": "text-bg-danger",
@@ -82,17 +82,10 @@ def clock_panel(user, ticket: Ticket) -> dict | None:
         return None
     now = timezone.now()
     clocks = list(Clock.objects.filter(ticket_id=ticket.pk).order_by("started_at", "pk"))
-    history = getattr(ticket, "visible_events", None)
+    history = getattr(ticket, "visible_events", None)  # prefetched by the ticket page, internal ones included
     runs: dict[tuple, ClockRun] = {}
     if history is not None and clocks:
-        events = [HistoryEvent(kind=e.kind, at=e.at, data=e.data, actor_id=e.actor_id) for e in history]
-        groups = frozenset(g.pk for g in ticket.requester.groups.all())
-        runs = {
-            run.key: run
-            for run in replay(
-                events, load_book(), requester_id=ticket.requester_id, category_id=ticket.category_id, group_ids=groups
-            )
-        }
+        runs = {run.key: run for run in replay_ticket(ticket, history=history)}
     rows = []
     for clock in clocks:
         word, detail = _state(clock, now)

@@ -19,7 +19,8 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
-from tickets.models import Category, Ticket, TicketEvent
+from helpdesk.core.models import User
+from tickets.models import Category, EventKind, Ticket, TicketEvent
 
 from . import clock as bt
 from .engine import ClockRun, HistoryEvent, PolicyBook, PolicyView, replay
@@ -107,17 +108,21 @@ def load_book() -> PolicyBook:
 # --------------------------------------------------------------------------- one ticket
 
 
-def replay_ticket(ticket: Ticket, book: PolicyBook | None = None) -> list[ClockRun]:
-    """The clocks ``ticket``'s history implies (reads the history and the requester's groups)."""
+def replay_ticket(
+    ticket: Ticket, book: PolicyBook | None = None, history: list[TicketEvent] | None = None
+) -> list[ClockRun]:
+    """The clocks ``ticket``'s history implies (read from the database unless ``history`` is given)."""
     book = book or load_book()
-    history = [
-        HistoryEvent(kind=e.kind, at=e.at, data=e.data, actor_id=e.actor_id)
-        for e in TicketEvent.objects.filter(ticket_id=ticket.pk)
-        .order_by("at", "pk")
-        .only("kind", "at", "data", "actor_id")
-    ]
-    groups = frozenset(ticket.requester.groups.values_list("pk", flat=True))
-    return replay(history, book, requester_id=ticket.requester_id, category_id=ticket.category_id, group_ids=groups)
+    if history is None:
+        history = list(
+            TicketEvent.objects.filter(ticket_id=ticket.pk).order_by("at", "pk").only("kind", "at", "data", "actor_id")
+        )
+    events = [HistoryEvent(kind=e.kind, at=e.at, data=e.data, actor_id=e.actor_id) for e in history]
+    groups: frozenset[int] = frozenset()
+    if book.uses_groups:
+        memberships = User.groups.through.objects.filter(user_id=ticket.requester_id)
+        groups = frozenset(memberships.values_list("group_id", flat=True))
+    return replay(events, book, requester_id=ticket.requester_id, category_id=ticket.category_id, group_ids=groups)
 
 
 def _clock_values(run: ClockRun) -> dict:
@@ -136,15 +141,18 @@ def _clock_values(run: ClockRun) -> dict:
     }
 
 
-def sync_ticket_clocks(ticket: Ticket, book: PolicyBook | None = None) -> list[Clock]:
+def sync_ticket_clocks(
+    ticket: Ticket, book: PolicyBook | None = None, *, history: list[TicketEvent] | None = None, new: bool = False
+) -> list[Clock]:
     """Write the clocks ``ticket``'s history implies and its queue summary (due time, breached).
 
     Keeps each clock's ``warned``/``breached`` marks (the sweep's), removes clocks the history
     no longer implies (e.g. after a policy edit and a recompute). The caller holds the
-    transaction and, for a live change, the ticket's row lock.
+    transaction and, for a live change, the ticket's row lock. ``new`` says the ticket was
+    just created (its only event is ``history``), which saves reading what cannot exist yet.
     """
-    runs = replay_ticket(ticket, book)
-    existing = {(c.metric, c.scope, c.cycle): c for c in Clock.objects.filter(ticket_id=ticket.pk)}
+    runs = replay_ticket(ticket, book, history)
+    existing = {} if new else {(c.metric, c.scope, c.cycle): c for c in Clock.objects.filter(ticket_id=ticket.pk)}
     to_create, to_update = [], []
     for run in runs:
         values = _clock_values(run)
@@ -186,10 +194,13 @@ def _refresh_summary(ticket_ids: Iterable[int]) -> None:
 
 def on_ticket_event(sender, event: TicketEvent, **kwargs) -> None:
     """``ticket_event`` receiver: bring the ticket's clocks up to date in the same transaction."""
-    if event.kind == "sla":
+    if event.kind == EventKind.SLA:
         return
-    ticket = Ticket.objects.select_related("requester").get(pk=event.ticket_id)
-    sync_ticket_clocks(ticket)
+    if event.kind == EventKind.CREATED:
+        # A brand-new ticket: its history is this one event and it has no clocks yet.
+        sync_ticket_clocks(event.ticket, history=[event], new=True)
+        return
+    sync_ticket_clocks(event.ticket)
 
 
 # --------------------------------------------------------------------------- the sweep
