@@ -403,3 +403,101 @@ class CannedReply(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class InboundMail(models.Model):
+    """One e-mail received (piped in or polled over IMAP), kept raw whatever became of it.
+
+    Stored before it is looked at, so malformed, huge or refused mail is never lost; the
+    dedupe key (its Message-ID, or a hash of the bytes when it has none) makes a message seen
+    twice act once. ``status`` says what happened and ``reason`` why, for an admin.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        PROCESSED = "processed", "Processed"
+        IGNORED = "ignored", "Ignored (auto-reply, bounce, list)"
+        HELD = "held", "Held for an admin"
+        FAILED = "failed", "Failed"
+
+    class Action(models.TextChoices):
+        NONE = "", "-"
+        CREATED = "created", "Created a ticket"
+        REPLIED = "replied", "Added a reply"
+        FOLLOW_UP = "follow_up", "Started a follow-up of a closed ticket"
+
+    dedupe_key = models.CharField(max_length=255, unique=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    sender = models.CharField(max_length=254, blank=True, help_text="The From address (never Reply-To).")
+    subject = models.CharField(max_length=255, blank=True)
+    source = models.CharField(max_length=20, help_text="pipe, imap ...")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    action = models.CharField(max_length=10, choices=Action.choices, blank=True, default="")
+    reason = models.TextField(blank=True)
+    size = models.PositiveBigIntegerField(default=0)
+    raw = models.BinaryField(help_text="The message exactly as received.")
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    ticket = models.ForeignKey(Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    ticket_message = models.ForeignKey(
+        TicketMessage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = "inbound e-mail"
+        indexes = [
+            models.Index(fields=["status", "-received_at"], name="inbound_status_idx"),
+            models.Index(fields=["ticket", "received_at"], name="inbound_ticket_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "processed", "ignored", "held", "failed"]),
+                name="inbound_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sender or '?'}: {self.subject or '(no subject)'} ({self.status})"
+
+
+class OutboundMail(models.Model):
+    """One notification e-mail: the delivery's idempotency record, unique per ``key``.
+
+    The key names what the mail is for (an outbox message or an SLA event, and its recipient
+    or audience). The row is written and committed on a connection of its own before the mail
+    goes to the SMTP server and marked sent right after, so a redelivered task never sends it
+    again, even if the task's own transaction was lost (see tickets.mail.outbound). No foreign
+    key to the ticket: that connection must never wait on a lock the task's transaction holds.
+    """
+
+    class Status(models.TextChoices):
+        SENDING = "sending", "Sending (or outcome unknown)"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed, will be retried"
+        SKIPPED = "skipped", "Skipped (loop brake)"
+
+    key = models.CharField(max_length=255, unique=True)
+    ticket_pk = models.BigIntegerField(null=True, blank=True, help_text="The ticket's id (not a foreign key).")
+    kind = models.CharField(max_length=40)
+    recipients = models.JSONField(default=list)
+    subject = models.CharField(max_length=255, blank=True)
+    message_id = models.CharField(max_length=255, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "outbound e-mail"
+        indexes = [models.Index(fields=["ticket_pk", "created_at"], name="outbound_ticket_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["sending", "sent", "failed", "skipped"]), name="outbound_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {', '.join(self.recipients)} ({self.status})"

@@ -1,20 +1,56 @@
-"""Who hears about a ticket change, and the plain-text mail they get.
+"""Who hears about a ticket change, and which mail they get (rendered by ``tickets.mail.outbound``).
 
-Requester-side mails (requester and watchers) carry only public content; internal events
-(escalations, notes, manager alerts) go to agents and managers only. The e-mail channel
-capability replaces these texts with full templates and threading headers.
+The rules:
+
+* Requester-side mail (requester, watchers) and vendor mail carry public content only: the
+  ticket, public replies, status, the resolution. Internal notes and escalation notes never
+  reach them. The author of a reply is never mailed their own words.
+* Staff notices (tier changes, assignment, manager alerts) go to agents and managers.
+* Essential mail, always sent: a new ticket's confirmation, replies on and the resolution of
+  one's own ticket, a vendor's escalation notice, manager alerts (and SLA breaches, in
+  ``sla.notifications``). Everything else is optional and skipped for people who turned it off.
+
+Hook for later work (the satisfaction survey): ``register_context_provider("resolved", fn)``
+with ``fn(ticket, user) -> dict``; ``extra_text`` / ``extra_html`` from it are shown in that
+person's resolution mail (see ``templates/email/ticket_resolved.*``).
 """
 
 from __future__ import annotations
 
-from django.conf import settings
+import logging
+from collections.abc import Callable
+
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
 
 from . import roles
-from .models import MessageKind, Ticket, TicketMessage
+from .mail.outbound import (
+    DeliveryFailed,
+    Notification,
+    Recipient,
+    markdown_html,
+    send_notification,
+    source_for_current_task,
+)
+from .models import EventKind, MessageKind, Ticket, TicketEvent, TicketMessage, Tier
+
+logger = logging.getLogger(__name__)
 
 REQUESTER_EVENTS = {"received", "reply", "status", "resolved", "reopened"}
+
+ContextProvider = Callable[[Ticket, object], dict]
+_context_providers: dict[str, list[ContextProvider]] = {}
+
+
+def register_context_provider(event: str, provider: ContextProvider) -> None:
+    """Add ``provider(ticket, user) -> dict`` to the template context of ``event``'s requester-side mails."""
+    _context_providers.setdefault(event, []).append(provider)
+
+
+def _extra_context(event: str, ticket: Ticket, user) -> dict:
+    extra: dict = {}
+    for provider in _context_providers.get(event, []):
+        extra.update(provider(ticket, user) or {})
+    return extra
 
 
 def agents_of_tier(tier: int):
@@ -29,46 +65,122 @@ def managers():
     return get_user_model().objects.filter(is_active=True, groups__name=roles.GROUP_MANAGER).exclude(email="")
 
 
-def recipients_for(ticket: Ticket, event: str, extra: dict) -> tuple[set[str], str]:
-    """(addresses, body) for ``event`` on ``ticket``; internal details only to staff."""
-    url = f"{settings.SITE_URL}{ticket.get_absolute_url()}"
-    if event in REQUESTER_EVENTS:
-        people = {ticket.requester.email, *ticket.watchers.exclude(email="").values_list("email", flat=True)}
-        body = f"{ticket.reference} — {ticket.subject}\nStatus: {ticket.get_status_display()}\n\n"
-        if event == "reply":
-            message = TicketMessage.objects.filter(pk=extra.get("message_id"), kind=MessageKind.PUBLIC).first()
-            if message is None:
-                return set(), ""
-            body += f"{message.author.display_name} wrote:\n\n{message.body}\n\n"
-            people.discard(message.author.email)
-        elif event == "resolved":
-            body += f"Resolution:\n\n{ticket.resolution_note}\n\n"
-        return {p for p in people if p}, body + f"View the ticket: {url}\n"
+def vendor_contacts(ticket: Ticket):
+    """The vendor's people on a tier-4 ticket (nobody otherwise)."""
+    if ticket.tier != Tier.T4 or ticket.vendor_id is None:
+        return get_user_model().objects.none()
+    return get_user_model().objects.filter(is_active=True, vendor_contact__vendor_id=ticket.vendor_id).exclude(email="")
+
+
+def _watchers(ticket: Ticket):
+    return ticket.watchers.filter(is_active=True).exclude(email="")
+
+
+def _requester_side(ticket: Ticket, event: str, *, requester_essential: bool, exclude: int | None = None):
+    people = []
+    if ticket.requester.is_active and ticket.requester_id != exclude:
+        people.append(
+            Recipient.of(
+                ticket.requester,
+                essential=requester_essential,
+                context=_extra_context(event, ticket, ticket.requester),
+            )
+        )
+    for watcher in _watchers(ticket):
+        if watcher.pk != exclude:
+            people.append(Recipient.of(watcher, essential=False, context=_extra_context(event, ticket, watcher)))
+    return people
+
+
+def notifications_for(ticket: Ticket, event: str, extra: dict, source: str) -> list[Notification]:
+    """The mails ``event`` on ``ticket`` causes (possibly none)."""
+
+    def note(template: str, people: list[Recipient], **kwargs) -> Notification:
+        return Notification(source=source, template=template, ticket=ticket, recipients=people, **kwargs)
+
+    description = {"description": ticket.description, "description_html": markdown_html(ticket.description)}
+    if event == "received":
+        return [note("ticket_received", _requester_side(ticket, event, requester_essential=True), context=description)]
+    if event == "reply":
+        message = (
+            TicketMessage.objects.select_related("author")
+            .filter(pk=extra.get("message_id"), ticket=ticket, kind=MessageKind.PUBLIC)
+            .first()
+        )
+        if message is None:  # gone, or not public: nothing may be mailed
+            return []
+        people = _requester_side(ticket, event, requester_essential=True, exclude=message.author_id)
+        people += [Recipient.of(u, essential=False) for u in vendor_contacts(ticket) if u.pk != message.author_id]
+        if ticket.assignee_id and ticket.assignee_id != message.author_id and ticket.assignee.is_active:
+            people.append(Recipient.of(ticket.assignee, essential=False))
+        context = {"message": message, "message_html": markdown_html(message.body), "author": message.author}
+        return [note("ticket_reply", people, context=context)]
+    if event == "status":
+        return [note("ticket_status", _requester_side(ticket, event, requester_essential=False))]
+    if event == "resolved":
+        context = {"resolution_html": markdown_html(ticket.resolution_note)}
+        return [note("ticket_resolved", _requester_side(ticket, event, requester_essential=True), context=context)]
+    if event == "reopened":
+        people = _requester_side(ticket, event, requester_essential=False)
+        if ticket.assignee_id and ticket.assignee.is_active:
+            people.append(Recipient.of(ticket.assignee, essential=False))
+        return [note("ticket_reopened", people)]
     if event in {"escalated", "deescalated"}:
-        people = set(agents_of_tier(extra.get("tier", ticket.tier)).values_list("email", flat=True))
-        body = f"{ticket.reference} — {ticket.subject}\nMoved to tier {ticket.tier}.\n\n{url}\n"
-        return people, body
+        tier = int(extra.get("tier", ticket.tier))
+        # The note of the latest such move (the one this mail is about, unless another followed it).
+        last = TicketEvent.objects.filter(ticket=ticket, kind=EventKind(event)).order_by("-at", "-id").first()
+        staff_context = {"event": event, "tier": tier, "note": last.data.get("note", "") if last else ""}
+        notes = [
+            note(
+                "ticket_tier_changed",
+                [Recipient.of(u, essential=False) for u in agents_of_tier(tier)],
+                context=staff_context,
+                grouped=True,
+                reply_by_mail=False,
+            )
+        ]
+        if event == "escalated" and tier == Tier.T4:
+            # The vendor gets the public facts only: never the escalation note.
+            notes.append(
+                note(
+                    "ticket_vendor_escalated",
+                    [Recipient.of(u, essential=True) for u in vendor_contacts(ticket)],
+                    context=description,
+                )
+            )
+        return notes
     if event == "assigned":
-        people = set(
-            get_user_model().objects.filter(pk=extra.get("to")).exclude(email="").values_list("email", flat=True)
-        )
-        return people, f"{ticket.reference} — {ticket.subject}\nAssigned to you.\n\n{url}\n"
+        people = [
+            Recipient.of(u, essential=False)
+            for u in get_user_model().objects.filter(pk=extra.get("to"), is_active=True).exclude(email="")
+        ]
+        return [note("ticket_assigned", people, reply_by_mail=False)]
     if event == "managers":
-        people = set(managers().values_list("email", flat=True))
-        return (
-            people,
-            f"{ticket.reference} — {ticket.subject}\nAn agent asks for managers:\n\n"
-            f"{extra.get('reason', '')}\n\n{url}\n",
-        )
-    return set(), ""
+        people = [Recipient.of(u, essential=True) for u in managers()]
+        context = {"reason": extra.get("reason", "")}
+        return [note("ticket_managers", people, context=context, grouped=True, reply_by_mail=False)]
+    logger.warning("no mail for ticket event %r", event)
+    return []
 
 
 def send_ticket_notification(*, ticket_id: int, event: str, **extra) -> int:
-    ticket = Ticket.objects.select_related("requester").filter(pk=ticket_id).first()
+    """Mail everyone ``event`` concerns; returns the number of mails sent now.
+
+    Run by ``tickets.tasks.notify_task`` once per outbox message; each (message, recipient)
+    is mailed at most once however often the task runs. Raises ``DeliveryFailed`` when the
+    mail server refused some mails, so the outbox retries them later.
+    """
+    ticket = Ticket.objects.select_related("requester", "assignee").filter(pk=ticket_id).first()
     if ticket is None:
         return 0
-    people, body = recipients_for(ticket, event, extra)
-    if not people:
-        return 0
-    subject = f"[{ticket.reference}] {ticket.subject}".replace("\r", " ").replace("\n", " ")
-    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, sorted(people))
+    source = source_for_current_task()
+    sent = 0
+    failures = []
+    for notification in notifications_for(ticket, event, extra, source):
+        try:
+            sent += send_notification(notification)
+        except DeliveryFailed as exc:
+            failures.append(str(exc))
+    if failures:
+        raise DeliveryFailed("; ".join(failures))
+    return sent

@@ -11,6 +11,14 @@ class User(AbstractUser):
     E-mail addresses are unique ignoring case, so an inbound e-mail maps to one person.
     """
 
+    # Essential mail (password reset, a new ticket's confirmation, replies to and resolution of
+    # one's own ticket, SLA breaches, manager alerts) is always sent; see tickets.mail.outbound.
+    receive_optional_email = models.BooleanField(
+        "Non-essential e-mail",
+        default=True,
+        help_text="Status changes, watcher copies, assignment and escalation notices, SLA warnings.",
+    )
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [

@@ -271,3 +271,33 @@ ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # /healthz calls beat or worker stale after this many seconds without a heartbeat.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=180)
+
+# --------------------------------------------------------------------------- e-mail channel (tickets.mail)
+# Notifications come From DEFAULT_FROM_EMAIL. The mailbox that receives replies (piped to
+# `manage.py receive_email` or polled over IMAP) is HELPDESK_MAIL_ADDRESS (default: the address of
+# DEFAULT_FROM_EMAIL); plus-addressed with a ticket's secret token (helpdesk+<token>@domain) it is
+# the Reply-To that routes an answer back to its ticket.
+HELPDESK_MAIL_ADDRESS = env("HELPDESK_MAIL_ADDRESS", default="")
+# Right-hand side of our Message-IDs (<ticket-123@domain> is a ticket's thread root); defaults
+# to the domain of HELPDESK_MAIL_ADDRESS.
+HELPDESK_MAIL_DOMAIN = env("HELPDESK_MAIL_DOMAIN", default="")
+# A new e-mail from an address nobody has: create a requester account for it (no password, it
+# cannot log in until an admin gives it one) or keep the mail for an admin ("held").
+HELPDESK_MAIL_ALLOW_UNKNOWN_SENDERS = env.bool("HELPDESK_MAIL_ALLOW_UNKNOWN_SENDERS", default=True)
+# Loop brake: at most this many mails per ticket to one address within an hour; more are skipped and logged.
+HELPDESK_MAIL_MAX_PER_TICKET_RECIPIENT_HOUR = env.int("HELPDESK_MAIL_MAX_PER_TICKET_RECIPIENT_HOUR", default=10)
+# Inbound messages larger than this are stored (raw, for an admin) but not turned into tickets.
+HELPDESK_MAIL_MAX_INBOUND_BYTES = env.int("HELPDESK_MAIL_MAX_INBOUND_BYTES", default=40 * 1024 * 1024)
+# IMAP polling (a beat task, every minute); disabled while HELPDESK_IMAP_HOST is empty.
+HELPDESK_IMAP_HOST = env("HELPDESK_IMAP_HOST", default="")
+HELPDESK_IMAP_PORT = env.int("HELPDESK_IMAP_PORT", default=993)
+HELPDESK_IMAP_USER = env("HELPDESK_IMAP_USER", default="")
+HELPDESK_IMAP_PASSWORD = env("HELPDESK_IMAP_PASSWORD", default="")
+HELPDESK_IMAP_FOLDER = env("HELPDESK_IMAP_FOLDER", default="INBOX")
+HELPDESK_IMAP_SSL = env.bool("HELPDESK_IMAP_SSL", default=True)
+# Without SSL: upgrade the plain connection with STARTTLS first (recommended unless on loopback).
+HELPDESK_IMAP_STARTTLS = env.bool("HELPDESK_IMAP_STARTTLS", default=False)
+# What happens to a fetched message once it is safely stored: "seen" (flag it) or "delete" (expunge).
+HELPDESK_IMAP_AFTER = env("HELPDESK_IMAP_AFTER", default="seen")
+HELPDESK_IMAP_BATCH = env.int("HELPDESK_IMAP_BATCH", default=50)
+HELPDESK_IMAP_TIMEOUT = env.int("HELPDESK_IMAP_TIMEOUT", default=30)
