@@ -1,7 +1,5 @@
 """Changing SLA calendars and policies: the services the manager pages and the API share.
 
-(They belong with ``sla.services``; they live here while that module has another owner.)
-
 Every function validates the whole change first and raises ``ValidationError`` with
 messages keyed by field (``name``, ``timezone``, ``intervals``, ``holidays``, ``targets``,
 ``is_default``...) or ``__all__``; then writes it in one transaction, so a refused change

@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from helpdesk.core.models import User
+from helpdesk.core.services import enqueue
 from tickets.models import Category, EventKind, Ticket, TicketEvent
 
 from . import clock as bt
@@ -27,6 +28,7 @@ from .engine import ClockRun, HistoryEvent, PolicyBook, PolicyView, replay
 from .models import BusinessCalendar, Clock, Policy, SlaSettings
 
 CLOCK_EVENT_TASK = "sla.tasks.clock_event_task"
+RECOMPUTE_TASK = "sla.tasks.recompute_open_task"
 COMPUTED_FIELDS = [
     "policy_id",
     "target_seconds",
@@ -70,6 +72,20 @@ def bump_settings_version() -> None:
     version = secrets.randbits(62)
     if not SlaSettings.objects.update(version=version):
         SlaSettings.objects.create(version=version)
+    # Open tickets' running clocks take the new targets and calendars (accrued time kept).
+    enqueue(RECOMPUTE_TASK, kwargs={"version": version})
+
+
+def recompute_open_tickets() -> int:
+    """Replay every open ticket's clocks under the current policies, a ticket per transaction."""
+    book = load_book()
+    ids = list(Ticket.objects.open().order_by("pk").values_list("pk", flat=True))
+    for pk in ids:
+        with transaction.atomic():
+            ticket = Ticket.objects.select_for_update(of=("self",)).filter(pk=pk).first()
+            if ticket is not None:
+                sync_ticket_clocks(ticket, book)
+    return len(ids)
 
 
 def load_book() -> PolicyBook:
@@ -270,6 +286,7 @@ __all__ = [
     "calendar_view",
     "load_book",
     "on_ticket_event",
+    "recompute_open_tickets",
     "replay_ticket",
     "sweep",
     "sync_ticket_clocks",

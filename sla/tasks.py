@@ -17,3 +17,10 @@ def sweep_task() -> dict:
 @outbox_consumer
 def clock_event_task(event_id: int) -> dict:
     return notifications.act_on_clock_event(event_id)
+
+
+@shared_task(name="sla.tasks.recompute_open_task")
+@outbox_consumer
+def recompute_open_task(version: int) -> int:
+    """After a policy or calendar change: open tickets' clocks take the new targets."""
+    return services.recompute_open_tickets()

@@ -237,3 +237,21 @@ def test_target_without_a_row_starts_no_clock(people):
     sla.bump_settings_version()
     ticket = create(people, at(0, 9))
     assert ("ola", 1, 1) not in clocks(ticket)
+
+
+def test_a_target_edit_retargets_open_tickets_keeping_accrued_time(people):
+    from helpdesk.core.models import OutboxMessage
+    from sla.tasks import recompute_open_task
+
+    ticket = create(people, at(0, 9))  # P3 resolution 24 business hours
+    with time_machine.travel(at(0, 10), tick=False):
+        services.change_status(ticket_id=ticket.pk, by=people["t1"], status=Status.PENDING_REQUESTER)
+    with time_machine.travel(at(0, 11), tick=False):
+        Target.objects.filter(metric=Metric.RESOLUTION, priority=3, tier=0).update(seconds=2 * 3600)
+        sla.bump_settings_version()
+        message = OutboxMessage.objects.filter(task=sla.RECOMPUTE_TASK).latest("pk")
+        assert recompute_open_task(**message.kwargs) == 1
+        services.change_status(ticket_id=ticket.pk, by=people["t1"], status=Status.OPEN)
+    resolution = clocks(ticket)[("resolution", 0, 1)]
+    assert resolution.target_seconds == 2 * 3600 and resolution.accrued_seconds == 3600
+    assert resolution.due_at == at(0, 12)  # one hour counted before the pause, one left after it
