@@ -58,6 +58,8 @@ def _state(clock: Clock, now: datetime) -> tuple[str, str]:
         left = clock.target_seconds - clock.accrued_seconds
         if clock.due_at is not None and clock.due_at <= now:
             return "breached", f"overdue since {timezone.localtime(clock.due_at):%Y-%m-%d %H:%M}"
+        if clock.breached and clock.due_at:  # recorded under an earlier, shorter target: stays a breach
+            return "breached", f"breach recorded; now due {timezone.localtime(clock.due_at):%Y-%m-%d %H:%M}"
         word = "warning" if clock.warn_at is not None and clock.warn_at <= now else "running"
         return (
             word,
