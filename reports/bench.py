@@ -1,0 +1,121 @@
+"""Benchmark section of the reports app (``make bench``): the 90-day dashboard at a million tickets.
+
+Uses the tickets already seeded by ``tickets.bench`` and adds, in SQL, what reports read: the
+first-response and resolution SLA clocks those histories imply (met on time for most, late for
+one in ten, running for open tickets) and a satisfaction survey per resolved ticket (a third
+answered). Then builds the daily rollup the way beat does and loads the dashboard page and the
+figures API through gunicorn with wrk.
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from helpdesk.core.benchtools import gunicorn_server, wrk
+from tickets import roles
+from tickets.bench import _report, _session_cookie
+
+from . import rollup
+from .models import Survey
+
+TARGET_P50_MS = 300
+
+CLOCKS_SQL = """
+INSERT INTO sla_clock (ticket_id, metric, scope, cycle, policy_id, target_seconds, warning_percent, started_at,
+                       accrued_seconds, accrued_at, state, pause_reason, due_at, warn_at, ended_at, warned, breached)
+SELECT t.id, 'first_response', 0, 1, NULL::bigint, 14400, 75, t.created_at,
+       CASE WHEN t.id %% 10 = 0 THEN 18000 ELSE 60 * (1 + t.id %% 200) END,
+       COALESCE(t.first_response_at, t.created_at),
+       CASE WHEN t.first_response_at IS NULL THEN 'running' ELSE 'met' END, '',
+       CASE WHEN t.first_response_at IS NULL OR t.id %% 10 = 0 THEN t.created_at + interval '4 hours' END,
+       NULL::timestamptz, t.first_response_at, false, t.id %% 10 = 0
+FROM tickets_ticket t WHERE t.id > %(after)s AND t.id <= %(until)s
+UNION ALL
+SELECT t.id, 'resolution', 0, 1, NULL::bigint, 86400, 75, t.created_at,
+       CASE WHEN t.id %% 10 = 3 THEN 90000 ELSE 3600 + 37 * (t.id %% 1000) END,
+       COALESCE(t.resolved_at, t.created_at),
+       CASE WHEN t.resolved_at IS NULL THEN 'running' ELSE 'met' END, '',
+       CASE WHEN t.resolved_at IS NULL OR t.id %% 10 = 3 THEN t.created_at + interval '3 days' END,
+       NULL::timestamptz, t.resolved_at, false, t.id %% 10 = 3
+FROM tickets_ticket t WHERE t.id > %(after)s AND t.id <= %(until)s
+"""
+
+SURVEYS_SQL = """
+INSERT INTO reports_survey (ticket_id, cycle, resolved_at, sent_at, score, comment, answered_at)
+SELECT t.id, 1, t.resolved_at, t.resolved_at,
+       CASE WHEN t.id %% 3 = 0 THEN 1 + t.id %% 5 END, '',
+       CASE WHEN t.id %% 3 = 0 THEN t.resolved_at + interval '1 hour' END
+FROM tickets_ticket t WHERE t.id > %(after)s AND t.id <= %(until)s AND t.resolved_at IS NOT NULL
+"""
+
+
+def seeded() -> bool:
+    return Survey.objects.exists()
+
+
+def seed(out) -> None:
+    """SLA clocks and surveys for every seeded ticket, in SQL chunks, then the rollup (as beat builds it)."""
+    out.write("\n== Reports: seeding SLA clocks and surveys for the seeded tickets (SQL)")
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute("SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM tickets_ticket")
+        low, high = cur.fetchone()
+        after = low - 1
+        while after < high:
+            until = after + 100_000
+            cur.execute(CLOCKS_SQL, {"after": after, "until": until})
+            cur.execute(SURVEYS_SQL, {"after": after, "until": until})
+            after = until
+        vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"  # tests run inside a transaction
+        cur.execute(f"{vacuum} sla_clock")
+        cur.execute(f"{vacuum} reports_survey")
+        cur.execute("SELECT (SELECT count(*) FROM sla_clock), (SELECT count(*) FROM reports_survey)")
+        clocks, surveys = cur.fetchone()
+    out.write(f"  {clocks:,} clocks, {surveys:,} surveys in {time.perf_counter() - started:.0f} s")
+    started = time.perf_counter()
+    vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
+    result = rollup.refresh_rollup(horizon=185)
+    with connection.cursor() as cur:
+        cur.execute(f"{vacuum} reports_dailyfigure")
+    elapsed = time.perf_counter() - started
+    out.write(f"  rollup of {result['days']} closed days ({result['rows']:,} rows) built in {elapsed:.0f} s")
+
+
+def measure(out, *, seconds: int, connections: int) -> None:
+    user_model = get_user_model()
+    manager, _ = user_model.objects.get_or_create(username="bench-manager", defaults={"email": "bm@example.com"})
+    manager.groups.add(roles.group(roles.GROUP_MANAGER))
+    token = Token.objects.get_or_create(user=manager)[0].key
+    cookie = _session_cookie(manager)
+    pages = [
+        ("dashboard, 90 days", "/dashboard/?period=90d", {"Cookie": cookie}),
+        ("figures API, 90 days", "/api/reports/figures/?period=90d", {"Authorization": f"Token {token}"}),
+        ("dashboard, 30 days, tier 2", "/dashboard/?period=30d&tier=2", {"Cookie": cookie}),
+    ]
+    out.write("\n== Reports: in process (SQL statements, one request)")
+    client = Client(HTTP_HOST="localhost")
+    for name, path, headers in pages:
+        meta = {f"HTTP_{name.upper()}": value for name, value in headers.items()}
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(path, **meta)
+        out.write(
+            f"  {name:<28} status {response.status_code}, {len(queries)} SQL statements, "
+            f"{(time.perf_counter() - started) * 1000:.0f} ms"
+        )
+    out.write(f"\n== Reports: HTTP load with wrk through gunicorn (2 workers), {connections} connections, {seconds} s")
+    with gunicorn_server() as base:
+        for name, path, headers in pages:
+            wrk(base + path, seconds=1, connections=connections, headers=headers)
+            result = wrk(base + path, seconds=seconds, connections=connections, headers=headers)
+            _report(out, f"GET {name}", result)
+            if name.startswith("dashboard, 90"):
+                verdict = "OK" if result.p50_ms < TARGET_P50_MS and not result.errors else "OVER TARGET"
+                out.write(f"    target p50 < {TARGET_P50_MS} ms: {verdict} (at {timezone.now():%Y-%m-%d %H:%M})")
