@@ -46,6 +46,13 @@ app.conf.beat_schedule = {
         "schedule": 300.0,
         "options": {"expires": 300.0},
     },
+    # Every minute: fetch new mail from the helpdesk's IMAP mailbox (a no-op while
+    # HELPDESK_IMAP_HOST is empty). A minute is prompt for e-mail, and an idle poll is one login.
+    "poll-imap": {
+        "task": "tickets.tasks.poll_imap_task",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     # Every 30 s: proves to /healthz that beat schedules and a worker runs.
     "heartbeat": {
         "task": "helpdesk.core.tasks.heartbeat_task",

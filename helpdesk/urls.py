@@ -25,6 +25,7 @@ urlpatterns = [
     # Django's own views, with our templates; the login redirect honours only same-site next=.
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/email/", include("tickets.mail.urls")),
     path("admin/", admin.site.urls),
     path("api/kb/", include("knowledgebase.api_urls")),
     path("api/sla/", include("sla.api_urls")),

@@ -18,3 +18,11 @@ def notify_task(ticket_id: int, event: str, **extra) -> int:
 @shared_task(name="tickets.tasks.close_expired_resolved_task")
 def close_expired_resolved_task() -> int:
     return close_expired_resolved()
+
+
+@shared_task(name="tickets.tasks.poll_imap_task")
+def poll_imap_task() -> dict:
+    """Fetch new mail from the IMAP mailbox (does nothing while HELPDESK_IMAP_HOST is empty)."""
+    from .mail.imap import poll_imap
+
+    return poll_imap()

@@ -36,6 +36,13 @@ def mail_domain() -> str:
     return (settings.HELPDESK_MAIL_DOMAIN or helpdesk_address().rpartition("@")[2] or "localhost").lower()
 
 
+def is_helpdesk_address(address: str) -> bool:
+    """Our own mailbox, plus-addressed or not (mail to it from us would be a loop)."""
+    local, _, domain = (address or "").strip().lower().rpartition("@")
+    ours_local, _, ours_domain = helpdesk_address().partition("@")
+    return domain == ours_domain and local.split("+", 1)[0] == ours_local
+
+
 def reply_token(ticket_pk: int) -> str:
     """``hd123-<20 hex>``: proves that a mail's writer was sent mail about ticket 123."""
     mac = salted_hmac(TOKEN_SALT, str(int(ticket_pk)), algorithm="sha256").hexdigest()[:20]

@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from ..markdown import render_markdown
 from ..models import InboundMail, OutboundMail, Ticket
-from .addresses import clean_header, helpdesk_address, message_id_for, reply_address, thread_root_id
+from .addresses import clean_header, is_helpdesk_address, message_id_for, reply_address, thread_root_id
 
 logger = logging.getLogger(__name__)
 
@@ -136,19 +136,13 @@ def markdown_html(text: str):
     return render_markdown(text)
 
 
-def _is_ours(address: str) -> bool:
-    local, _, domain = address.lower().partition("@")
-    ours_local, _, ours_domain = helpdesk_address().partition("@")
-    return domain == ours_domain and local.split("+", 1)[0] == ours_local
-
-
 def eligible(recipients: list[Recipient]) -> list[Recipient]:
     """One entry per address, none to ourselves, none optional to people who turned those off."""
     seen: set[str] = set()
     kept = []
     for recipient in recipients:
         address = recipient.email.strip().lower()
-        if not address or "@" not in address or address in seen or _is_ours(address):
+        if not address or "@" not in address or address in seen or is_helpdesk_address(address):
             continue
         if not recipient.essential and not recipient.wants_optional:
             continue
