@@ -11,7 +11,8 @@ def main() -> None:
     if os.environ.get("DEBUG", "").lower() in {"1", "true", "yes", "on"}:
         argv = [sys.executable, "manage.py", "runserver", f"{host}:{port}"]
     else:
-        workers = os.environ.get("WEB_CONCURRENCY", "2")
+        # gunicorn's usual advice: two workers per core, plus one (WEB_CONCURRENCY overrides).
+        workers = os.environ.get("WEB_CONCURRENCY") or str(2 * (os.cpu_count() or 1) + 1)
         argv = [
             sys.executable,
             "-m",

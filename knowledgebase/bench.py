@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from helpdesk.core.benchtools import gunicorn_server, wrk
+from helpdesk.core.benchtools import default_workers, gunicorn_server, wrk
 from tickets import roles
 from tickets.bench import _report, _session_cookie
 
@@ -212,7 +212,8 @@ def measure(out, *, seconds: int, connections: int) -> None:
     _explain(out, "search (page 1)", search.search_versions(requester, parsed)[:10])
 
     out.write(
-        f"\n== Knowledge base over HTTP: wrk through gunicorn (2 workers), {connections} connections, {seconds} s"
+        f"\n== Knowledge base over HTTP: wrk through gunicorn ({default_workers()} workers), "
+        f"{connections} connections, {seconds} s"
     )
     with gunicorn_server() as base:
         for name, path, target in pages:

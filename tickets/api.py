@@ -141,8 +141,12 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             urgency=data["urgency"],
             channel=Channel.API,
         )
-        response = self._ticket_response(ticket.pk, status.HTTP_201_CREATED)
-        response["Location"] = response.data["url"]
+        # The new ticket is in hand with its requester and category; only what other apps wrote
+        # after it (the SLA summary) is read back: no second fetch with joins.
+        ticket.refresh_from_db(fields=["sla_due_at", "sla_breached"])
+        data = TicketSerializer(ticket, context=self.get_serializer_context()).data
+        response = Response(data, status=status.HTTP_201_CREATED)
+        response["Location"] = data["url"]
         return response
 
     @extend_schema(

@@ -13,7 +13,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
-from helpdesk.core.benchtools import gunicorn_server, wrk
+from helpdesk.core.benchtools import default_workers, gunicorn_server, wrk
 
 from .models import Status, Ticket, Tier
 from .services import set_agent_tiers
@@ -165,6 +165,7 @@ def measure(out, *, seconds: int, connections: int) -> None:
     pages = [
         ("tier-1 queue page", "/queues/?queue=tier1", {"Cookie": cookie}),
         ("API ticket list", "/api/tickets/", {"Authorization": f"Token {agent_token}"}),
+        ("API list (requester)", "/api/tickets/", {"Authorization": f"Token {requester_token}"}),
         ("ticket page", f"/tickets/{ticket.pk}/", {"Cookie": cookie}),
     ]
     out.write("\n== SQL statements per request at this size (in process)")
@@ -179,7 +180,11 @@ def measure(out, *, seconds: int, connections: int) -> None:
             response = client.get(path, **meta)
         out.write(f"  {name:<20} status {response.status_code}, {len(queries)} SQL statements")
 
-    out.write(f"\n== HTTP load with wrk through gunicorn (2 workers), {connections} connections, {seconds} s each")
+    workers = default_workers()
+    out.write(
+        f"\n== HTTP load with wrk through gunicorn ({workers} workers), {seconds} s each: pages with {connections} "
+        f"connections (latency), ticket creation with {workers} (throughput, one per worker)"
+    )
     body = json.dumps(
         {
             "subject": "Bench: monitor flickers",
@@ -200,7 +205,7 @@ def measure(out, *, seconds: int, connections: int) -> None:
         result = wrk(
             base + "/api/tickets/",
             seconds=seconds,
-            connections=connections,
+            connections=workers,
             headers={"Authorization": f"Token {requester_token}"},
             lua=create_lua,
         )

@@ -39,8 +39,14 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn_server(workers: int = 2):
+def default_workers() -> int:
+    """gunicorn's usual advice, also the default of ``make run``: two workers per core, plus one."""
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def gunicorn_server(workers: int | None = None):
     """gunicorn serving this project on 127.0.0.1 against the current (scratch) database."""
+    workers = workers or default_workers()
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url(), "CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING"}
     log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115

@@ -25,9 +25,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--outbox", type=int, default=100_000, help="outbox rows to seed (default 100,000)")
         parser.add_argument("--duration", type=int, default=10, help="seconds of load per HTTP endpoint")
-        parser.add_argument(
-            "--connections", type=int, default=2, help="concurrent HTTP connections (default: one per gunicorn worker)"
-        )
+        parser.add_argument("--connections", type=int, default=2, help="HTTP connections of the page latency runs")
         parser.add_argument("--small", action="store_true", help="small sizes, for a quick look")
         parser.add_argument(
             "--keep",
