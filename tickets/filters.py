@@ -19,7 +19,7 @@ from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
 from . import roles
-from .models import OPEN_STATUSES, Category, Channel, Priority, Status, Ticket, parse_reference
+from .models import OPEN_STATUSES, Category, Channel, Priority, Status, Ticket, TierMembership, parse_reference
 
 
 class CategoryChoiceField(forms.ModelChoiceField):
@@ -44,16 +44,18 @@ def categories() -> QuerySet[Category]:
 
 
 def workers() -> QuerySet:
-    """People tickets can be assigned to: agents (with a tier) and managers."""
-    return (
-        get_user_model()
-        .objects.filter(
-            Q(groups__name=roles.GROUP_AGENT, tier_memberships__isnull=False) | Q(groups__name=roles.GROUP_MANAGER),
-            is_active=True,
-        )
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
+    """People tickets can be assigned to: agents (with a tier) and managers.
+
+    Written as ``id = ANY(ARRAY(...))`` over the small membership tables: joining them to the
+    user table made PostgreSQL walk every account (18 ms with 10,000 requesters).
+    """
+    user_model = get_user_model()
+    members = user_model.groups.through.objects
+    agents = members.filter(group__name=roles.GROUP_AGENT, user_id__in=TierMembership.objects.values("user_id"))
+    managers = members.filter(group__name=roles.GROUP_MANAGER)
+    return user_model.objects.filter(
+        Q(pk__in_array=agents.values("user_id")) | Q(pk__in_array=managers.values("user_id")), is_active=True
+    ).order_by("first_name", "last_name", "username")
 
 
 def open_only(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
