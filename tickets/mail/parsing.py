@@ -49,7 +49,8 @@ ORIGINAL_MESSAGE_RE = re.compile(
 FORWARD_RE = re.compile(r"^\s*-{2,}\s*forwarded message\s*-{2,}\s*$|^\s*begin forwarded message:\s*$", re.IGNORECASE)
 ATTRIBUTION_RE = re.compile(
     r"^\s*(on|am|le|el|il|op|em|den|w dniu)\s.{4,300}"
-    r"(wrote|schrieb|a écrit|escribió|ha scritto|schreef|escreveu|skrev|napisał)\s*:\s*$",
+    r"(wrote|schrieb|a écrit|escribió|ha scritto|schreef|escreveu|skrev|napisał)\s*:\s*$"
+    r"|^\s*am\s.{4,100}\sschrieb\s.{1,300}:\s*$",
     re.IGNORECASE,
 )
 ATTRIBUTION_START_RE = re.compile(r"^\s*(on|am|le)\s.{4,200}$", re.IGNORECASE)
@@ -154,6 +155,7 @@ class _HtmlToText(HTMLParser):
         self.skip_depth = 0
         self.quote_depth = 0
         self.stack: list[str] = []
+        self.links: list[str | None] = []
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -181,6 +183,9 @@ class _HtmlToText(HTMLParser):
             self.parts.append("- ")
         if tag == "img" and attrs.get("alt"):
             self.parts.append(f"[{attrs['alt']}]")
+        if tag == "a":
+            href = attrs.get("href") or ""
+            self.links.append(href if href.startswith(("http://", "https://")) else None)
 
     def handle_endtag(self, tag):
         if tag in self.SKIP:
@@ -188,6 +193,10 @@ class _HtmlToText(HTMLParser):
             return
         if tag in {"br", "hr", "img", "meta", "link", "input"}:
             return
+        if tag == "a" and self.links:
+            href = self.links.pop()
+            if href and href not in "".join(self.parts[-3:]):
+                self.parts.append(f" ({href})")
         # Close up to the matching open tag (HTML in mail is rarely well nested).
         while self.stack:
             top = self.stack.pop()
