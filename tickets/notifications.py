@@ -100,7 +100,9 @@ def notifications_for(ticket: Ticket, event: str, extra: dict, source: str) -> l
 
     description = {"description": ticket.description, "description_html": markdown_html(ticket.description)}
     if event == "received":
-        return [note("ticket_received", _requester_side(ticket, event, requester_essential=True), context=description)]
+        # The confirmation is the requester's alone (whoever watches later was not there yet).
+        people = [Recipient.of(ticket.requester, essential=True)] if ticket.requester.is_active else []
+        return [note("ticket_received", people, context=description)]
     if event == "reply":
         message = (
             TicketMessage.objects.select_related("author")

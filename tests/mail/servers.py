@@ -44,12 +44,16 @@ class CapturingHandler:
     def __init__(self):
         self.received: list[tuple[str, list[str], bytes]] = []
         self.refusals: list[str] = []
+        self.refusals_for: dict[str, list[str]] = {}  # recipient -> replies to give its next messages
         self.attempts = 0
 
     async def handle_DATA(self, server, session, envelope):
         self.attempts += 1
         if self.refusals:
             return self.refusals.pop(0)
+        for rcpt in envelope.rcpt_tos:
+            if self.refusals_for.get(rcpt):
+                return self.refusals_for[rcpt].pop(0)
         self.received.append((envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.content)))
         return "250 2.0.0 Ok: queued"
 
