@@ -10,7 +10,8 @@ from .forms import MailPreferencesForm
 @login_required
 def preferences(request):
     """Turn non-essential notification e-mail on or off (essential mail is always sent)."""
-    form = MailPreferencesForm(request.POST or None, instance=request.user)
+    # Not ``request.POST or None``: unticking the only box posts an empty form, which must still save.
+    form = MailPreferencesForm(request.POST if request.method == "POST" else None, instance=request.user)
     if request.method == "POST" and form.is_valid():
         form.save()
         messages.success(request, "Your e-mail preferences are saved.")
