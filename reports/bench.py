@@ -1,6 +1,7 @@
 """Benchmark section of the reports app (``make bench``): the 90-day dashboard at a million tickets.
 
 Uses the tickets already seeded by ``tickets.bench`` and adds, in SQL, what reports read: the
+status changes the seeded histories lack (resolved tickets leave the backlog), the
 first-response and resolution SLA clocks those histories imply (met on time for most, late for
 one in ten, running for open tickets) and a satisfaction survey per resolved ticket (a third
 answered). Then builds the daily rollup the way beat does and loads the dashboard page and the
@@ -23,7 +24,7 @@ from tickets import roles
 from tickets.bench import _report, _session_cookie
 
 from . import rollup
-from .models import Survey
+from .models import RollupDay
 
 TARGET_P50_MS = 300
 
@@ -45,6 +46,7 @@ SELECT t.id, 'resolution', 0, 1, NULL::bigint, 86400, 75, t.created_at,
        CASE WHEN t.resolved_at IS NULL OR t.id %% 10 = 3 THEN t.created_at + interval '3 days' END,
        NULL::timestamptz, t.resolved_at, false, t.id %% 10 = 3
 FROM tickets_ticket t WHERE t.id > %(after)s AND t.id <= %(until)s
+ON CONFLICT DO NOTHING
 """
 
 SURVEYS_SQL = """
@@ -53,16 +55,30 @@ SELECT t.id, 1, t.resolved_at, t.resolved_at,
        CASE WHEN t.id %% 3 = 0 THEN 1 + t.id %% 5 END, '',
        CASE WHEN t.id %% 3 = 0 THEN t.resolved_at + interval '1 hour' END
 FROM tickets_ticket t WHERE t.id > %(after)s AND t.id <= %(until)s AND t.resolved_at IS NOT NULL
+ON CONFLICT DO NOTHING
+"""
+
+
+STATUS_SQL = """
+INSERT INTO tickets_ticketevent (ticket_id, actor_id, kind, at, data, internal)
+SELECT t.id, NULL, 'status_changed', t.resolved_at, '{"from": "open", "to": "resolved"}'::jsonb, false
+FROM tickets_ticket t
+WHERE t.id > %(after)s AND t.id <= %(until)s AND t.resolved_at IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM tickets_ticketevent e WHERE e.ticket_id = t.id AND e.kind = 'status_changed')
 """
 
 
 def seeded() -> bool:
-    return Survey.objects.exists()
+    """Whether a kept scratch database holds the reports data (its rollup is built last)."""
+    return RollupDay.objects.exists()
 
 
 def seed(out) -> None:
-    """SLA clocks and surveys for every seeded ticket, in SQL chunks, then the rollup (as beat builds it)."""
-    out.write("\n== Reports: seeding SLA clocks and surveys for the seeded tickets (SQL)")
+    """SLA clocks and surveys for every seeded ticket, in SQL chunks, then the rollup (as beat builds it).
+
+    Tickets that already have them (made through the services by other sections) are left alone.
+    """
+    out.write("\n== Reports: seeding status changes, SLA clocks and surveys for the seeded tickets (SQL)")
     started = time.perf_counter()
     with connection.cursor() as cur:
         cur.execute("SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM tickets_ticket")
@@ -70,12 +86,14 @@ def seed(out) -> None:
         after = low - 1
         while after < high:
             until = after + 100_000
+            cur.execute(STATUS_SQL, {"after": after, "until": until})
             cur.execute(CLOCKS_SQL, {"after": after, "until": until})
             cur.execute(SURVEYS_SQL, {"after": after, "until": until})
             after = until
         vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"  # tests run inside a transaction
         cur.execute(f"{vacuum} sla_clock")
         cur.execute(f"{vacuum} reports_survey")
+        cur.execute(f"{vacuum} tickets_ticketevent")
         cur.execute("SELECT (SELECT count(*) FROM sla_clock), (SELECT count(*) FROM reports_survey)")
         clocks, surveys = cur.fetchone()
     out.write(f"  {clocks:,} clocks, {surveys:,} surveys in {time.perf_counter() - started:.0f} s")
@@ -117,5 +135,6 @@ def measure(out, *, seconds: int, connections: int) -> None:
             result = wrk(base + path, seconds=seconds, connections=connections, headers=headers)
             _report(out, f"GET {name}", result)
             if name.startswith("dashboard, 90"):
-                verdict = "OK" if result.p50_ms < TARGET_P50_MS and not result.errors else "OVER TARGET"
+                met = result.requests_per_second > 0 and 0 < result.p50_ms < TARGET_P50_MS and not result.errors
+                verdict = "OK" if met else "NOT MET"
                 out.write(f"    target p50 < {TARGET_P50_MS} ms: {verdict} (at {timezone.now():%Y-%m-%d %H:%M})")

@@ -85,10 +85,10 @@ def test_agent_and_tier_tables(desk):
     assert set(agents) == {desk.a1.get_full_name(), desk.a2.get_full_name(), "Unassigned"}
     alice = agents[desk.a1.get_full_name()]
     assert (alice.created, alice.resolved, alice.fcr) == (2, 2, Fraction(1, 2))
-    assert (alice.frt_median, alice.backlog) == (1.5 * H, 0)
+    assert (alice.frt_mean, alice.backlog) == (1.5 * H, 0)
     assert agents["Unassigned"].backlog == 1 and agents[desk.a2.get_full_name()].backlog == 1
     tiers = {row.key: row for row in board_.tiers}
-    assert (tiers[1].created, tiers[2].created, tiers[2].res_median) == (3, 1, 8.5 * H)
+    assert (tiers[1].created, tiers[2].created, tiers[2].res_mean) == (3, 1, 8.5 * H)
 
 
 def test_tickets_behind_the_figures(desk):
