@@ -38,12 +38,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
 def default_workers() -> int:
     """gunicorn's usual advice, also the default of ``make run``: two workers per core, plus one."""
     return 2 * (os.cpu_count() or 1) + 1
 
 
+@contextmanager
 def gunicorn_server(workers: int | None = None):
     """gunicorn serving this project on 127.0.0.1 against the current (scratch) database."""
     workers = workers or default_workers()
