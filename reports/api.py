@@ -64,7 +64,13 @@ class FiguresView(APIView):
 
     permission_classes = [IsAuthenticated, IsManager]
 
-    @extend_schema(summary="All KPI figures", parameters=FILTERS, responses=RESPONSES, tags=["reports"])
+    @extend_schema(
+        operation_id="reports_figures_list",
+        summary="All KPI figures",
+        parameters=FILTERS,
+        responses=RESPONSES,
+        tags=["reports"],
+    )
     def get(self, request):
         scope, period = parse_filters(request.query_params)
         board = kpis.dashboard(scope, period, tables=False)
