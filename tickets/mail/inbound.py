@@ -303,7 +303,7 @@ def _reply(parsed: ParsedMail, ticket: Ticket, sender, *, has_token: bool) -> Ou
         if ticket.status == Status.CLOSED:
             if author.pk != ticket.requester_id:
                 raise Held(f"{ticket.reference} is closed; only its requester can follow it up by e-mail.")
-            new = reply_to_closed(ticket_id=ticket.pk, by=author, body=body)
+            new = reply_to_closed(ticket_id=ticket.pk, by=author, body=body, channel=Channel.EMAIL)
             store_attachments(ticket=new, by=author, uploads=uploads)
             return Outcome(InboundMail.Action.FOLLOW_UP, new, notes=notes)
         message = add_reply(ticket_id=ticket.pk, by=author, body=body, channel=Channel.EMAIL, uploads=uploads)

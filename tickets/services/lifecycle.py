@@ -234,8 +234,11 @@ def add_reply(
     return message
 
 
-def reply_to_closed(*, ticket_id: int, by, body: str) -> Ticket:
-    """A requester writing on a closed ticket gets a new ticket linked to the old one (DESIGN.md)."""
+def reply_to_closed(*, ticket_id: int, by, body: str, channel: str = Channel.PORTAL) -> Ticket:
+    """A requester writing on a closed ticket gets a new ticket linked to the old one (DESIGN.md).
+
+    ``channel`` is where the follow-up came from (the portal, or e-mail for a mailed reply).
+    """
     with transaction.atomic():
         old = _lock(ticket_id)
         if old.status != Status.CLOSED:
@@ -249,6 +252,7 @@ def reply_to_closed(*, ticket_id: int, by, body: str) -> Ticket:
             impact=old.impact,
             urgency=old.urgency,
             category=old.category if old.category and old.category.is_active else None,
+            channel=channel,
         )
         new.related.add(old)
         record_event(new, EventKind.LINKED, actor=by, data={"related": old.pk, "why": "follow-up"})
