@@ -195,6 +195,7 @@ def test_a_reply_to_a_closed_ticket_starts_a_linked_follow_up(anna, agent):
     assert follow_up.pk != ticket.pk and follow_up.requester == anna
     assert ticket in follow_up.related.all()
     assert follow_up.description == "It dropped again at 14:55, sorry."
+    assert follow_up.channel == Channel.EMAIL
 
 
 def test_an_agent_can_answer_by_mail(anna, agent):
