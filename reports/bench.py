@@ -128,7 +128,7 @@ def measure(out, *, seconds: int, connections: int) -> None:
             f"  {name:<28} status {response.status_code}, {len(queries)} SQL statements, "
             f"{(time.perf_counter() - started) * 1000:.0f} ms"
         )
-    out.write(f"\n== Reports: HTTP load with wrk through gunicorn (2 workers), {connections} connections, {seconds} s")
+    out.write(f"\n== Reports: HTTP load with wrk through gunicorn, {connections} connections, {seconds} s")
     with gunicorn_server() as base:
         for name, path, headers in pages:
             wrk(base + path, seconds=1, connections=connections, headers=headers)

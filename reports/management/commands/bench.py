@@ -11,6 +11,7 @@ from django.db import connection
 
 from helpdesk.core import bench as core_bench
 from knowledgebase import bench as kb_bench
+from reports import bench as reports_bench
 from sla import bench as sla_bench
 from tickets import bench as tickets_bench
 
@@ -51,6 +52,9 @@ class Command(BaseCommand):
                 kb_bench.seed(self.stdout, options["articles"])
             kb_bench.measure(self.stdout, seconds=options["duration"], connections=options["connections"])
             sla_bench.sweep_benchmark(self.stdout, clocks=min(100_000, options["tickets"]))
+            if not (keep and reports_bench.seeded()):
+                reports_bench.seed(self.stdout)
+            reports_bench.measure(self.stdout, seconds=options["duration"], connections=options["connections"])
         finally:
             if keep:
                 self.stdout.write("Scratch database kept (--keep): the next --keep run reuses it.")
