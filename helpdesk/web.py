@@ -6,6 +6,8 @@ import sys
 
 
 def main() -> None:
+    # No web request may hold a SQL statement longer than this (settings: DB_STATEMENT_TIMEOUT_MS).
+    os.environ.setdefault("DB_STATEMENT_TIMEOUT_MS", "30000")
     port = os.environ.get("PORT", "8000")
     host = os.environ.get("HOST", "127.0.0.1")
     if os.environ.get("DEBUG", "").lower() in {"1", "true", "yes", "on"}:

@@ -92,6 +92,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # Server-side cursors cost three round trips (DECLARE, FETCH, CLOSE) for the short option lists
 # that .iterator() reads, and they do not work behind a transaction-pooling pgbouncer.
 DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+# A bound on any one SQL statement, in milliseconds (0: none). The web server sets 30 s (see
+# helpdesk/web.py and docker-compose.yml) so a request its client gave up on cannot keep
+# PostgreSQL busy; Celery tasks (rollups, recomputes) and commands run without it.
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=0)
+if DB_STATEMENT_TIMEOUT_MS:
+    DATABASES["default"].setdefault("OPTIONS", {})["options"] = f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "core.User"

@@ -28,6 +28,7 @@ SETTINGS_VARIABLES = (
     "SECURE_SSL_REDIRECT",
     "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_PRELOAD",
+    "DB_STATEMENT_TIMEOUT_MS",
 )
 
 
@@ -138,6 +139,22 @@ def test_database_settings_reads_a_tcp_url():
 def test_time_zone_comes_from_the_environment():
     env = settings_env("helpdesk.settings.test", TIME_ZONE="Europe/Berlin")
     assert print_setting("settings.TIME_ZONE, settings.CELERY_TIMEZONE", env) == "Europe/Berlin Europe/Berlin"
+
+
+def test_statement_timeout_cancels_a_long_statement():
+    script = (
+        "import django; django.setup()\n"
+        "from django.db import OperationalError, connection\n"
+        "try:\n"
+        "    connection.cursor().execute('SELECT pg_sleep(2)')\n"
+        "    print('finished')\n"
+        "except OperationalError as exc:\n"
+        "    print('cancelled' if 'statement timeout' in str(exc) else exc)\n"
+    )
+    bounded = run(["-c", script], settings_env("helpdesk.settings.test", DB_STATEMENT_TIMEOUT_MS="200"))
+    assert bounded.stdout.strip() == "cancelled", bounded.stderr
+    unbounded = print_setting("settings.DATABASES['default'].get('OPTIONS')", settings_env("helpdesk.settings.test"))
+    assert "statement_timeout" not in unbounded
 
 
 def test_time_zone_defaults_to_utc():
