@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from functools import wraps
 
@@ -102,6 +103,18 @@ def relay_outbox(
     return len(relayed)
 
 
+_current_outbox_id: ContextVar[int | None] = ContextVar("current_outbox_id", default=None)
+
+
+def current_outbox_id() -> int | None:
+    """The outbox message whose consumer is running now (None outside ``outbox_consumer``).
+
+    Consumers use it as an idempotency key for effects outside the database (e.g. one mail
+    per message and recipient).
+    """
+    return _current_outbox_id.get()
+
+
 def outbox_consumer(func: Callable) -> Callable:
     """Wrap the body of a Celery task fed by the outbox so it acts at most once per message.
 
@@ -120,7 +133,11 @@ def outbox_consumer(func: Callable) -> Callable:
                 message = OutboxMessage.objects.select_for_update().filter(pk=outbox_id).first()
                 if message is None or message.status == OutboxMessage.Status.DONE:
                     return None
-                result = func(*args, **kwargs)
+                token = _current_outbox_id.set(outbox_id)
+                try:
+                    result = func(*args, **kwargs)
+                finally:
+                    _current_outbox_id.reset(token)
                 message.status = OutboxMessage.Status.DONE
                 message.done_at = timezone.now()
                 message.save(update_fields=["status", "done_at"])

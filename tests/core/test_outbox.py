@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.core.models import Heartbeat, OutboxMessage
-from helpdesk.core.services import backoff_seconds, enqueue, relay_outbox
+from helpdesk.core.services import backoff_seconds, current_outbox_id, enqueue, outbox_consumer, relay_outbox
 from helpdesk.core.tasks import outbox_probe_task
 
 PROBE = "helpdesk.core.tasks.outbox_probe_task"
@@ -159,3 +159,17 @@ def test_two_relays_at_once_never_take_the_same_row(transactional_db):
     assert len(seen) == len(set(seen)), "a row was relayed twice"
     assert len(seen) == 40
     assert OutboxMessage.objects.filter(status=OutboxMessage.Status.RELAYED).count() == 40
+
+
+def test_a_consumer_knows_which_message_it_handles(db):
+    seen = []
+
+    @outbox_consumer
+    def consumer():
+        seen.append(current_outbox_id())
+
+    message = enqueue(PROBE, kwargs={})
+    consumer(outbox_id=message.pk)
+    consumer()  # called directly, outside the outbox
+    assert seen == [message.pk, None]
+    assert current_outbox_id() is None

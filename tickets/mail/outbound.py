@@ -36,6 +36,8 @@ from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from helpdesk.core.services import current_outbox_id
+
 from ..markdown import render_markdown
 from ..models import InboundMail, OutboundMail, Ticket
 from .addresses import clean_header, is_helpdesk_address, message_id_for, reply_address, thread_root_id
@@ -89,19 +91,6 @@ class Notification:
     context: dict = field(default_factory=dict)
     grouped: bool = False
     reply_by_mail: bool = True
-
-
-def current_outbox_id() -> int | None:
-    """The outbox message the running Celery task was handed (its ``outbox_id`` kwarg), if any.
-
-    ``outbox_consumer`` strips the id before calling the task body; the task's request still
-    carries it, and it is what makes a notification's idempotency key.
-    """
-    from celery import current_task
-
-    request = getattr(current_task, "request", None) if current_task else None
-    value = (getattr(request, "kwargs", None) or {}).get("outbox_id")
-    return int(value) if value is not None else None
 
 
 def source_for_current_task(prefix: str = "outbox") -> str:
