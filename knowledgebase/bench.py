@@ -12,9 +12,8 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from helpdesk.core.benchtools import default_workers, gunicorn_server, wrk
+from helpdesk.core.benchtools import default_workers, gunicorn_server, report, session_cookie, wrk
 from tickets import roles
-from tickets.bench import _report, _session_cookie
 
 from . import search
 from .models import Article, Category
@@ -194,7 +193,7 @@ def _explain(out, name: str, queryset) -> None:
 
 def measure(out, *, seconds: int, connections: int) -> None:
     _, _, requester = _bench_people()
-    cookie = _session_cookie(requester)
+    cookie = session_cookie(requester)
     pages = [
         ("KB search page", "/kb/search/?" + urlencode({"q": SEARCH_QUERY}), SEARCH_TARGET_MS),
         ("KB suggestions (typing)", "/kb/suggest/?" + urlencode({"subject": SUGGEST_QUERY}), SUGGEST_TARGET_MS),
@@ -220,7 +219,7 @@ def measure(out, *, seconds: int, connections: int) -> None:
             headers = {"Cookie": cookie}
             wrk(base + path, seconds=1, connections=connections, headers=headers)
             result = wrk(base + path, seconds=seconds, connections=connections, headers=headers)
-            _report(out, f"GET {name}", result)
+            report(out, f"GET {name}", result)
             if target is not None:
                 verdict = "meets" if result.p50_ms < target else "MISSES"
                 out.write(f"    p50 {result.p50_ms:.1f} ms {verdict} the {target} ms target")

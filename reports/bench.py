@@ -19,9 +19,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from helpdesk.core.benchtools import gunicorn_server, wrk
+from helpdesk.core.benchtools import gunicorn_server, report, session_cookie, wrk
 from tickets import roles
-from tickets.bench import _report, _session_cookie
 
 from . import rollup
 from .models import RollupDay
@@ -111,7 +110,7 @@ def measure(out, *, seconds: int, connections: int) -> None:
     manager, _ = user_model.objects.get_or_create(username="bench-manager", defaults={"email": "bm@example.com"})
     manager.groups.add(roles.group(roles.GROUP_MANAGER))
     token = Token.objects.get_or_create(user=manager)[0].key
-    cookie = _session_cookie(manager)
+    cookie = session_cookie(manager)
     pages = [
         ("dashboard, 90 days", "/dashboard/?period=90d", {"Cookie": cookie}),
         ("figures API, 90 days", "/api/reports/figures/?period=90d", {"Authorization": f"Token {token}"}),
@@ -133,7 +132,7 @@ def measure(out, *, seconds: int, connections: int) -> None:
         for name, path, headers in pages:
             wrk(base + path, seconds=1, connections=connections, headers=headers)
             result = wrk(base + path, seconds=seconds, connections=connections, headers=headers)
-            _report(out, f"GET {name}", result)
+            report(out, f"GET {name}", result)
             if name.startswith("dashboard, 90"):
                 met = result.requests_per_second > 0 and 0 < result.p50_ms < TARGET_P50_MS and not result.errors
                 verdict = "OK" if met else "NOT MET"

@@ -6,14 +6,13 @@ from __future__ import annotations
 import json
 import time
 
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.db import SessionStore
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
-from helpdesk.core.benchtools import default_workers, gunicorn_server, wrk
+from helpdesk.core.benchtools import default_workers, gunicorn_server, report, session_cookie, wrk
 
 from .models import Status, Ticket, Tier
 from .services import set_agent_tiers
@@ -146,21 +145,12 @@ def seed(out, total: int) -> None:
     )
 
 
-def _session_cookie(user) -> str:
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    return f"sessionid={session.session_key}"
-
-
 def measure(out, *, seconds: int, connections: int) -> None:
     agents, requester = _bench_users()
     agent = agents[0]
     agent_token = Token.objects.get_or_create(user=agent)[0].key
     requester_token = Token.objects.get_or_create(user=requester)[0].key
-    cookie = _session_cookie(agent)
+    cookie = session_cookie(agent)
     ticket = Ticket.objects.filter(tier=Tier.T1, status=Status.OPEN, messages__isnull=False).order_by("-pk").first()
     pages = [
         ("tier-1 queue page", "/queues/?queue=tier1", {"Cookie": cookie}),
@@ -201,7 +191,7 @@ def measure(out, *, seconds: int, connections: int) -> None:
             # One discarded second first: each gunicorn worker's first requests load templates and code.
             wrk(base + path, seconds=1, connections=connections, headers=headers)
             result = wrk(base + path, seconds=seconds, connections=connections, headers=headers)
-            _report(out, f"GET {name}", result)
+            report(out, f"GET {name}", result)
         result = wrk(
             base + "/api/tickets/",
             seconds=seconds,
@@ -209,12 +199,4 @@ def measure(out, *, seconds: int, connections: int) -> None:
             headers={"Authorization": f"Token {requester_token}"},
             lua=create_lua,
         )
-        _report(out, "POST ticket creation (API)", result)
-
-
-def _report(out, name: str, result) -> None:
-    errors = f", {result.errors} errors" if result.errors else ""
-    out.write(
-        f"  {name:<28} {result.requests_per_second:8.1f} req/s   p50 {result.p50_ms:7.1f} ms   "
-        f"p99 {result.p99_ms:7.1f} ms{errors}"
-    )
+        report(out, "POST ticket creation (API)", result)

@@ -14,6 +14,17 @@ from . import roles
 from .models import MessageKind, Status, Ticket, Tier
 
 
+def requested_or_watched(user) -> Q:
+    """Tickets ``user`` requested or watches, as a condition.
+
+    The watcher link is ``id = ANY(ARRAY(subquery))`` (see helpdesk.core.lookups): no join that
+    repeats rows, and an OR PostgreSQL answers with index scans. A join or an ``IN (subquery)``
+    here made a requester's ticket list scan the whole table (over 1 s at 1M tickets).
+    """
+    watching = Ticket.watchers.through.objects.filter(user_id=user.pk).values("ticket_id")
+    return Q(requester=user) | Q(pk__in_array=watching)
+
+
 def visible_tickets(user) -> QuerySet[Ticket]:
     """Every ticket ``user`` may read.
 
@@ -26,13 +37,10 @@ def visible_tickets(user) -> QuerySet[Ticket]:
         return Ticket.objects.none()
     if roles.is_manager(user) or roles.is_admin(user):
         return Ticket.objects.all()
-    # The many-to-many links as ``id = ANY(ARRAY(subquery))`` (see helpdesk.core.lookups): no
-    # joins that repeat rows, and an OR PostgreSQL answers with index scans. A join or an
-    # ``IN (subquery)`` here made a requester's ticket list scan the whole table (over 1 s at 1M).
-    watching = Ticket.watchers.through.objects.filter(user_id=user.pk).values("ticket_id")
-    condition = Q(requester=user) | Q(pk__in_array=watching)
+    condition = requested_or_watched(user)
     tiers = roles.agent_tiers(user)
     if tiers:
+        # Swarm membership the same way as watching (see requested_or_watched).
         swarming = Ticket.collaborators.through.objects.filter(user_id=user.pk).values("ticket_id")
         condition |= Q(tier__in=tiers) | Q(assignee=user) | Q(is_swarm=True) | Q(pk__in_array=swarming)
     vendor_id = roles.role_info(user).vendor_id

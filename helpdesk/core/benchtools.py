@@ -122,3 +122,25 @@ def wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str], lu
     if socket_errors:
         errors += sum(int(n) for n in socket_errors.groups())
     return LoadResult(rps, _ms(*p50.groups()), _ms(*p99.groups()), errors)
+
+
+def session_cookie(user) -> str:
+    """A ``Cookie`` header value logging wrk's requests in as ``user`` (a real session row)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return f"sessionid={session.session_key}"
+
+
+def report(out, name: str, result: LoadResult) -> None:
+    """One line of figures for an endpoint: requests/s, p50, p99 and errors."""
+    errors = f", {result.errors} errors" if result.errors else ""
+    out.write(
+        f"  {name:<28} {result.requests_per_second:8.1f} req/s   p50 {result.p50_ms:7.1f} ms   "
+        f"p99 {result.p99_ms:7.1f} ms{errors}"
+    )

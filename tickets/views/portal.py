@@ -12,8 +12,8 @@ from django.urls import path
 
 from .. import services
 from ..forms import NewTicketForm
-from ..models import OPEN_STATUSES, Channel, Status, Ticket, parse_reference
-from ..permissions import visible_tickets
+from ..models import OPEN_STATUSES, Channel, Status, parse_reference
+from ..permissions import requested_or_watched, visible_tickets
 
 PAGE_SIZE = 25
 
@@ -28,10 +28,9 @@ STATUS_FILTERS: dict[str, tuple[str, tuple[str, ...] | None]] = {
 
 def my_tickets_queryset(user):
     """Tickets ``user`` requested or watches (and may see), most recently updated first."""
-    mine = Ticket.objects.filter(Q(requester=user) | Q(watchers=user)).values("pk")
     return (
         visible_tickets(user)
-        .filter(pk__in=mine)
+        .filter(requested_or_watched(user))
         .only("pk", "subject", "status", "priority", "updated_at", "requester_id")
         .order_by("-updated_at", "-pk")
     )
