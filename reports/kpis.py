@@ -71,13 +71,15 @@ are exact whether or not beat has run. Medians are ``percentile_cont(0.5)`` over
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tickets.models import OPEN_STATUSES
@@ -335,10 +337,17 @@ def _parts() -> dict[str, tuple[str, str, dict[str, str]]]:
         },
     )
     # Backlog now (today's row): the current status is the status at this instant.
+    # The ages are compared as creation times against now minus 1/3/7 days (exact durations,
+    # computed in Python): the same buckets as ``_bucket``, without interval arithmetic per ticket.
     backlog_now = (
         f"FROM tickets_ticket t WHERE %(today_live)s AND t.status IN {_OPEN_SQL} AND t.created_at < %(now)s",
         "%(today)s::date",
-        _bucket("(%(now)s - t.created_at)"),
+        {
+            "backlog_1d": "(t.created_at > %(now_1d)s)::int",
+            "backlog_3d": "(t.created_at <= %(now_1d)s AND t.created_at > %(now_3d)s)::int",
+            "backlog_7d": "(t.created_at <= %(now_3d)s AND t.created_at > %(now_7d)s)::int",
+            "backlog_old": "(t.created_at <= %(now_7d)s)::int",
+        },
     )
     # Backlog at the end of past days: open spans rebuilt from the status changes of the tickets
     # that can have been open then (open now, or last resolved at or after the first instant).
@@ -446,6 +455,7 @@ def live_params(first: dt.date, last: dt.date, now: dt.datetime) -> dict:
         "lo": day_start(first),
         "hi": min(day_start(last + dt.timedelta(days=1)), now + dt.timedelta(microseconds=1)),
         "now": now,
+        **{f"now_{days}d": now - dt.timedelta(days=days) for days in (1, 3, 7)},
         "today": now_day,
         "today_live": first <= now_day <= last,
         "past_first": first,
@@ -480,38 +490,49 @@ def live_daily_rows(first: dt.date, last: dt.date, now: dt.datetime | None = Non
 # --------------------------------------------------------------------------- reading: rollup + live
 
 
-def _rows_cte(period_first: dt.date, period_last: dt.date, now: dt.datetime, *, use_rollup: bool) -> tuple[str, list]:
-    """SQL of every daily row of ``period_first``..``period_last`` (unscoped): rollup where clean, else live."""
+def _rows_cte(
+    period_first: dt.date, period_last: dt.date, now: dt.datetime, *, use_rollup: bool
+) -> tuple[str, list, list[tuple]]:
+    """SQL of every daily row of ``period_first``..``period_last`` (unscoped): rollup where clean, else live.
+
+    The rows carry ``rolled`` (read from the rollup, not computed live). Also returns the clean
+    days with the highest id of their stored rows: a rebuilt day gets new ids, so the list names
+    exactly the stored data read (the key of the cached median windows).
+    """
     params: list = []
-    clean: list[dt.date] = []
+    clean: list[tuple] = []
     if use_rollup:
         with connection.cursor() as cursor:
             cursor.execute(
-                """SELECT r.day FROM reports_rollupday r
+                """SELECT r.day, (SELECT max(f.id) FROM reports_dailyfigure f WHERE f.day = r.day)
+                   FROM reports_rollupday r
                    WHERE r.day BETWEEN %s AND %s
-                     AND NOT EXISTS (SELECT 1 FROM reports_dirtyday x WHERE x.day = r.day)""",
+                     AND NOT EXISTS (SELECT 1 FROM reports_dirtyday x WHERE x.day = r.day)
+                   ORDER BY r.day""",
                 [period_first, min(period_last, timezone.localdate(now) - dt.timedelta(days=1))],
             )
-            clean = [row[0] for row in cursor.fetchall()]
-    clean_set = set(clean)
+            clean = cursor.fetchall()
+    clean_days = [day for day, _ in clean]
+    clean_set = set(clean_days)
     live_days = [d for d in _days(period_first, period_last) if d not in clean_set]
     selects = []
     if clean:
         selects.append(
-            f"SELECT {', '.join(STORED_COLUMNS)} FROM reports_dailyfigure "
+            f"SELECT {', '.join(STORED_COLUMNS)}, true AS rolled FROM reports_dailyfigure "
             "WHERE day BETWEEN %s AND %s AND day = ANY(%s) "
-            # A change committed after the clean-day check marks the day dirty: skip it here
-            # too, and read it live below.
+            # Outside a repeatable-read snapshot, a change committed after the clean-day check
+            # marks the day dirty: skip it here too.
             "AND NOT EXISTS (SELECT 1 FROM reports_dirtyday x WHERE x.day = reports_dailyfigure.day)"
         )
-        params += [min(clean), max(clean), clean]
+        params += [min(clean_days), max(clean_days), clean_days]
     for first, last in _runs(live_days):
-        selects.append(_inline(LIVE_DAILY_SQL, live_params(first, last, now), params))
-    return " UNION ALL ".join(selects) or _empty_rows(), params
+        live = _inline(LIVE_DAILY_SQL, live_params(first, last, now), params)
+        selects.append(f"SELECT *, false AS rolled FROM ({live}) live")
+    return " UNION ALL ".join(selects) or _empty_rows(), params, clean
 
 
 def _empty_rows() -> str:
-    return f"SELECT {', '.join(STORED_COLUMNS)} FROM reports_dailyfigure WHERE FALSE"
+    return f"SELECT {', '.join(STORED_COLUMNS)}, true AS rolled FROM reports_dailyfigure WHERE FALSE"
 
 
 def _inline(sql: str, named: dict, params: list) -> str:
@@ -535,11 +556,93 @@ def _sums(alias: str = "") -> str:
     )
 
 
-MEDIANS = (
-    "percentile_cont(0.5) WITHIN GROUP (ORDER BY u.f) AS frt_median, "
-    "percentile_cont(0.5) WITHIN GROUP (ORDER BY u.w) AS frt_wall_median, "
-    "percentile_cont(0.5) WITHIN GROUP (ORDER BY u.r) AS res_median"
-)
+MEDIANS = (("frt_median", "frt_values"), ("frt_wall_median", "frt_wall_values"), ("res_median", "res_values"))
+BUCKETS = ("current", "previous")
+# Values kept on each side of a period's middle in a cached median window, on top of twice the
+# number of live values at the time it was cut (today grows; the window must still hold the median).
+MEDIAN_MARGIN = 1000
+MEDIAN_CACHE_SECONDS = 24 * 3600
+_MEDIAN_FIELDS = ("n", "lo", "window", "live")
+
+
+def _median_columns() -> list[str]:
+    return [f"{name}_{field}" for name, _ in MEDIANS for field in _MEDIAN_FIELDS]
+
+
+def _medians(scope_sql: str, *, with_rolled: bool) -> str:
+    """SQL of what the exact medians need, per period (``k`` = current/previous) and value array.
+
+    ``live``: the values of the rows computed live (today, changed days). ``n``/``lo``/``window``:
+    how many values the rollup rows hold and, sorted, the ones from 0-based rank ``lo`` around
+    their middle (``with_rolled``; else NULL and the rollup rows are not read: their window comes
+    from the cache). The median of rollup + live values is then found in Python from the window
+    and the live values alone (``_window_median``), so a cached window spares sorting the period.
+    Takes the period's first day, then the scope parameters, once per array.
+    """
+    buckets = {"current": "x.cur", "previous": "NOT x.cur"}
+    selects = []
+    for name, array in MEDIANS:
+        aggs, cols = [], []
+        for bucket, test in buckets.items():
+            aggs.append(f"array_agg(x.v) FILTER (WHERE {test} AND NOT x.rolled) AS {bucket}_live")
+            cols.append(f"a.{bucket}_live")
+            if with_rolled:
+                aggs.append(f"array_agg(x.v ORDER BY x.v) FILTER (WHERE {test} AND x.rolled) AS {bucket}_sorted")
+                n, live_n = f"COALESCE(cardinality(a.{bucket}_sorted), 0)", f"COALESCE(cardinality(a.{bucket}_live), 0)"
+                lo = f"GREATEST(0, {n} / 2 - 2 * {live_n} - {MEDIAN_MARGIN} - 1)"
+                cols += [
+                    f"{n} AS {bucket}_n",
+                    f"{lo} AS {bucket}_lo",
+                    f"a.{bucket}_sorted[{lo} + 1 : {n} / 2 + 2 * {live_n} + {MEDIAN_MARGIN} + 1] AS {bucket}_window",
+                ]
+            else:
+                cols += [f"NULL::int AS {bucket}_n", f"NULL::int AS {bucket}_lo", f"NULL::float8[] AS {bucket}_window"]
+        only_live = "" if with_rolled else " AND NOT r.rolled"
+        selects.append(
+            f"(SELECT {', '.join(cols)} FROM (SELECT {', '.join(aggs)} FROM ("
+            f"SELECT r.day >= %s AS cur, r.rolled, unnest(r.{array}) AS v FROM rows r WHERE {scope_sql}{only_live}"
+            f") x) a) AS {name}"
+        )
+    values = ", ".join(
+        f"('{bucket}', " + ", ".join(f"{name}.{bucket}_{part}" for name, _ in MEDIANS for part in _MEDIAN_FIELDS) + ")"
+        for bucket in BUCKETS
+    )
+    columns = ", ".join(_median_columns())
+    return f"SELECT v.* FROM {', '.join(selects)} CROSS JOIN LATERAL (VALUES {values}) AS v(k, {columns})"
+
+
+def _kth(k: int, n: int, lo: int, window: list[float], live: list[float]) -> float | None:
+    """The value of 0-based rank ``k`` among rollup values (``n`` of them, ranks ``lo``.. in ``window``)
+    and ``live`` values; ``None`` when the window does not reach it.
+
+    At most ``len(live)`` of the ``k + 1`` smallest values are live, so the rollup values of rank
+    below ``k - len(live)`` all precede it and those above ``k`` all follow it: the ranks
+    ``k - len(live)``..``k`` of the rollup, merged with the live values, decide.
+    """
+    first, last = max(0, k - len(live)), min(n - 1, k)
+    if first <= last and (first < lo or last >= lo + len(window)):
+        return None
+    merged = sorted(window[first - lo : last - lo + 1] + live) if first <= last else sorted(live)
+    return merged[k - first]
+
+
+def _window_median(n: int, lo: int, window: list[float], live: list[float]) -> tuple[bool, float | None]:
+    """``percentile_cont(0.5)`` (PostgreSQL's interpolation) of rollup + live values: (found, value)."""
+    total = n + len(live)
+    if total == 0:
+        return True, None
+    position = 0.5 * (total - 1)
+    below, above = int(position // 1), -int(-position // 1)
+    low = _kth(below, n, lo, window, live)
+    high = low if above == below else _kth(above, n, lo, window, live)
+    if low is None or high is None:
+        return False, None
+    return True, low + (position - below) * (high - low)
+
+
+def _median_cache_key(scope: Scope, first: dt.date, middle: dt.date, last: dt.date, clean: list[tuple]) -> str:
+    identity = repr((connection.settings_dict["NAME"], scope, first, middle, last, clean))
+    return "reports:median-windows:" + hashlib.sha256(identity.encode()).hexdigest()
 
 
 @dataclass
@@ -575,13 +678,15 @@ class Snapshot:
     previous_last_day: Components = field(default_factory=Components)
 
 
-def snapshot(scope: Scope, period: Period, *, now: dt.datetime | None = None, use_rollup: bool = True) -> Snapshot:
-    """Read every component for ``scope`` and ``period`` (and the previous period) in one SQL statement."""
-    now = now or timezone.now()
+def _read(scope: Scope, period: Period, now: dt.datetime, *, use_rollup: bool, refresh: bool) -> tuple[list, dict]:
+    """Run the snapshot statement; fill in the medians (from the cached windows where they serve)."""
     previous = period.previous()
-    rows_sql, params = _rows_cte(previous.first, period.last, now, use_rollup=use_rollup)
+    rows_sql, params, clean = _rows_cte(previous.first, period.last, now, use_rollup=use_rollup)
+    key = _median_cache_key(scope, previous.first, period.first, period.last, clean) if clean else None
+    windows = None if (key is None or refresh) else cache.get(key)
     scope_sql, scope_params = scope.sql("r")
-    medians = MEDIANS
+    median_columns = _median_columns()
+    nulls = ", ".join(["NULL"] * len(median_columns))
     sql = f"""
     WITH rows AS MATERIALIZED ({rows_sql}),
     srows AS MATERIALIZED (
@@ -591,10 +696,7 @@ def snapshot(scope: Scope, period: Period, *, now: dt.datetime | None = None, us
     ),
     cur AS MATERIALIZED (SELECT * FROM srows WHERE bucket = 'current'),
     totals AS (SELECT 'period' AS grp, bucket AS k, {_sums()} FROM srows GROUP BY bucket),
-    -- The value arrays are read once, here, not copied through the other CTEs.
-    totals_m AS (SELECT CASE WHEN r.day >= %s THEN 'current' ELSE 'previous' END AS k, {medians} FROM rows r,
-                 LATERAL unnest(r.frt_values, r.frt_wall_values, r.res_values) AS u(f, w, r) WHERE {scope_sql}
-                 GROUP BY 1),
+    totals_m AS ({_medians(scope_sql, with_rolled=windows is None)}),
     trend AS (SELECT 'day' AS grp, day::text AS k, {_sums()} FROM cur GROUP BY day),
     agents AS (SELECT 'agent' AS grp, COALESCE(assignee_id::text, '') AS k, {_sums()} FROM cur GROUP BY assignee_id),
     tiers AS (SELECT 'tier' AS grp, tier::text AS k, {_sums()} FROM cur GROUP BY tier),
@@ -605,18 +707,18 @@ def snapshot(scope: Scope, period: Period, *, now: dt.datetime | None = None, us
     channels AS (SELECT 'channel' AS grp, bucket || ':' || channel AS k, {_sums()} FROM srows GROUP BY bucket, channel),
     portal AS (SELECT 'portal' AS grp, CASE WHEN day >= %s THEN day::text ELSE 'previous' END AS k, {_sums()}
                FROM rows WHERE channel = 'portal' GROUP BY 2)
-    SELECT a.*, m.frt_median, m.frt_wall_median, m.res_median
+    SELECT a.*, {", ".join("m." + c for c in median_columns)}
       FROM totals a LEFT JOIN totals_m m USING (k)
-    UNION ALL SELECT a.*, NULL, NULL, NULL FROM trend a
-    UNION ALL SELECT a.*, NULL, NULL, NULL FROM agents a
-    UNION ALL SELECT a.*, NULL, NULL, NULL FROM tiers a
-    UNION ALL SELECT a.*, NULL, NULL, NULL FROM last_agent a
-    UNION ALL SELECT a.*, NULL, NULL, NULL FROM last_tier a
-    UNION ALL SELECT a.*, NULL, NULL, NULL FROM prev_last a
-    UNION ALL SELECT a.*, NULL, NULL, NULL FROM channels a
-    UNION ALL SELECT a.*, NULL, NULL, NULL FROM portal a
+    UNION ALL SELECT a.*, {nulls} FROM trend a
+    UNION ALL SELECT a.*, {nulls} FROM agents a
+    UNION ALL SELECT a.*, {nulls} FROM tiers a
+    UNION ALL SELECT a.*, {nulls} FROM last_agent a
+    UNION ALL SELECT a.*, {nulls} FROM last_tier a
+    UNION ALL SELECT a.*, {nulls} FROM prev_last a
+    UNION ALL SELECT a.*, {nulls} FROM channels a
+    UNION ALL SELECT a.*, {nulls} FROM portal a
     """
-    all_params = [*params, period.first, *scope_params, period.first, *scope_params]
+    all_params = [*params, period.first, *scope_params, *[period.first, *scope_params] * len(MEDIANS)]
     all_params += [period.last, period.last, previous.last, period.first]
     deflection_sql = """
         SELECT CASE WHEN d.created_at >= %s THEN ((d.created_at AT TIME ZONE %s)::date)::text ELSE 'previous' END,
@@ -638,6 +740,38 @@ def snapshot(scope: Scope, period: Period, *, now: dt.datetime | None = None, us
             ],
         )
         deflection_rows = dict(cursor.fetchall())
+    fresh = windows is None
+    windows = windows or {}
+    for row in result:
+        fields = {c: row.pop(c) for c in median_columns}
+        if row["grp"] != "period":
+            continue
+        for name, _ in MEDIANS:
+            if fresh:
+                windows[(row["k"], name)] = (fields[f"{name}_n"], fields[f"{name}_lo"], fields[f"{name}_window"] or [])
+            n, lo, window = windows.get((row["k"], name), (0, 0, []))
+            found, row[name] = _window_median(n, lo, window, fields[f"{name}_live"] or [])
+            if not found:  # today outgrew the cached window: cut a new one
+                return _read(scope, period, now, use_rollup=use_rollup, refresh=True)
+    if fresh and key is not None:
+        cache.set(key, windows, MEDIAN_CACHE_SECONDS)
+    return result, deflection_rows
+
+
+def snapshot(scope: Scope, period: Period, *, now: dt.datetime | None = None, use_rollup: bool = True) -> Snapshot:
+    """Read every component for ``scope`` and ``period`` (and the previous period): one SQL statement.
+
+    Outside a transaction, the clean-day check and the statement share one repeatable-read
+    snapshot, so a day changed in between is read as it was, consistently.
+    """
+    now = now or timezone.now()
+    if connection.in_atomic_block:
+        result, deflection_rows = _read(scope, period, now, use_rollup=use_rollup, refresh=False)
+    else:
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            result, deflection_rows = _read(scope, period, now, use_rollup=use_rollup, refresh=False)
     snap = Snapshot(
         period=period,
         scope=scope,
