@@ -12,7 +12,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from helpdesk.core.benchtools import default_workers, gunicorn_server, report, session_cookie, wrk
+from helpdesk.core.benchtools import default_workers, gunicorn_server, report, session_cookie, warm_up, wrk
 from tickets import roles
 
 from . import search
@@ -217,7 +217,7 @@ def measure(out, *, seconds: int, connections: int) -> None:
     with gunicorn_server() as base:
         for name, path, target in pages:
             headers = {"Cookie": cookie}
-            wrk(base + path, seconds=1, connections=connections, headers=headers)
+            warm_up(base + path, headers=headers)
             result = wrk(base + path, seconds=seconds, connections=connections, headers=headers)
             report(out, f"GET {name}", result)
             if target is not None:

@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from helpdesk.core.benchtools import gunicorn_server, report, session_cookie, wrk
+from helpdesk.core.benchtools import gunicorn_server, report, session_cookie, warm_up, wrk
 from tickets import roles
 
 from . import rollup
@@ -130,7 +130,7 @@ def measure(out, *, seconds: int, connections: int) -> None:
     out.write(f"\n== Reports: HTTP load with wrk through gunicorn, {connections} connections, {seconds} s")
     with gunicorn_server() as base:
         for name, path, headers in pages:
-            wrk(base + path, seconds=1, connections=connections, headers=headers)
+            warm_up(base + path, headers=headers)
             result = wrk(base + path, seconds=seconds, connections=connections, headers=headers)
             report(out, f"GET {name}", result)
             if name.startswith("dashboard, 90"):

@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
-from helpdesk.core.benchtools import default_workers, gunicorn_server, report, session_cookie, wrk
+from helpdesk.core.benchtools import default_workers, gunicorn_server, report, session_cookie, warm_up, wrk
 
 from .models import Status, Ticket, Tier
 from .services import set_agent_tiers
@@ -188,8 +188,8 @@ def measure(out, *, seconds: int, connections: int) -> None:
     )
     with gunicorn_server() as base:
         for name, path, headers in pages:
-            # One discarded second first: each gunicorn worker's first requests load templates and code.
-            wrk(base + path, seconds=1, connections=connections, headers=headers)
+            # Discarded first: each gunicorn worker's first requests load templates and code.
+            warm_up(base + path, headers=headers)
             result = wrk(base + path, seconds=seconds, connections=connections, headers=headers)
             report(out, f"GET {name}", result)
         result = wrk(

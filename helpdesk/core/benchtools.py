@@ -101,7 +101,8 @@ def wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str], lu
     """Run wrk against ``url`` and read requests/s and latency percentiles from its report."""
     if shutil.which("wrk") is None:
         raise RuntimeError("wrk is not installed (make bench installs Debian's wrk)")
-    args = ["wrk", "--latency", "-t", "2", "-c", str(connections), "-d", f"{seconds}s"]
+    # A slow request is a latency figure, not a socket error: wrk's own limit is 2 s.
+    args = ["wrk", "--latency", "--timeout", "30s", "-t", "2", "-c", str(connections), "-d", f"{seconds}s"]
     for name, value in headers.items():
         args += ["-H", f"{name}: {value}"]
     script = None
@@ -122,6 +123,15 @@ def wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str], lu
     if socket_errors:
         errors += sum(int(n) for n in socket_errors.groups())
     return LoadResult(rps, _ms(*p50.groups()), _ms(*p99.groups()), errors)
+
+
+def warm_up(url: str, *, headers: dict[str, str], lua: str | None = None) -> None:
+    """Load ``url`` for a few seconds over as many connections as gunicorn has workers (twice over).
+
+    Each worker compiles templates and fills its caches on its first requests; measuring only
+    warm workers is what a long-running server sees.
+    """
+    wrk(url, seconds=3, connections=2 * default_workers(), headers=headers, lua=lua)
 
 
 def session_cookie(user) -> str:
