@@ -147,7 +147,7 @@ REDIS_URL = env("REDIS_URL")
 # fronts; Redis database 1 of the same server unless CACHE_URL names another.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "helpdesk.core.cache.RedisCache",
         "LOCATION": env("CACHE_URL", default=redis_cache_url(REDIS_URL)),
         "KEY_PREFIX": "helpdesk",
     }
