@@ -118,9 +118,14 @@ class QueueFilter(django_filters.FilterSet):
         help_text="Open tickets only unless you tick statuses.",
     )
     priority = django_filters.ChoiceFilter(label="Priority", choices=Priority.choices, empty_label="Any priority")
-    category = CategoryFilter(label="Category", queryset=categories(), empty_label="Any category")
+    # Querysets as callables: built when a form field is made, not deep-copied with every FilterSet.
+    category = CategoryFilter(label="Category", queryset=lambda request: categories(), empty_label="Any category")
     assignee = PersonFilter(
-        label="Assignee", queryset=workers(), empty_label="Anyone", null_label="Unassigned", null_value="none"
+        label="Assignee",
+        queryset=lambda request: workers(),
+        empty_label="Anyone",
+        null_label="Unassigned",
+        null_value="none",
     )
     channel = django_filters.ChoiceFilter(label="Channel", choices=Channel.choices, empty_label="Any channel")
     age = django_filters.ChoiceFilter(label="Age", choices=AGE_CHOICES, method="filter_age", empty_label="Any age")
@@ -129,12 +134,6 @@ class QueueFilter(django_filters.FilterSet):
     class Meta:
         model = Ticket
         fields = ["q", "status", "priority", "category", "assignee", "channel", "age", "sla"]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Fresh querysets per request (the class-level ones would be evaluated once and cached).
-        self.filters["category"].queryset = categories()
-        self.filters["assignee"].queryset = workers()
 
     def filter_queryset(self, queryset):
         queryset = super().filter_queryset(queryset)

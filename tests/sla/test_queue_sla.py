@@ -133,9 +133,11 @@ def test_filter_and_sort_keep_the_query_count_fixed(agent_client, django_assert_
     agent_client.get("/queues/", params)  # warm the shared tab counts
     with CaptureQueriesContext(connection) as few:
         assert len(refs(agent_client.get("/queues/", params))) == 2
+    expected = len(few.captured_queries)  # read now: each request clears the connection's query log
     for i in range(20):
         ticket_with(-timedelta(minutes=i), breached=True, assignee=factories.make_agent(1), status="open")
-    with django_assert_num_queries(len(few.captured_queries)):
+    agent_client.get("/queues/", params)  # the new agents changed the cached option lists: render them once
+    with django_assert_num_queries(expected):
         assert len(refs(agent_client.get("/queues/", params))) == 22
 
 

@@ -3,19 +3,29 @@
 These lists are the hottest pages of the agent workspace. Django's template engine spends
 about a millisecond per row on lookups, includes, ``{% url %}`` and ``timesince``; preparing
 each row's display strings here once keeps the page's cost nearly independent of its
-columns. The template only prints the fields (auto-escaped as usual).
+columns. The vendor list's template prints the fields (auto-escaped as usual); the agent
+queue's rows are written out here as HTML by ``queue_table_rows`` (every value escaped),
+checked against a template reference by the tests.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from html import escape
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString, mark_safe
 
-from ..models import Status
+from ..models import Channel, Priority, Status, Tier
 
+# Display labels looked up directly (``get_FOO_display`` flattens the choices on every call);
+# the values of a choice field never fall outside its choices (database constraints).
+PRIORITY_LABELS = dict(Priority.choices)
+STATUS_LABELS = dict(Status.choices)
+TIER_LABELS = dict(Tier.choices)
+CHANNEL_LABELS = dict(Channel.choices)
 PRIORITY_BADGES = {1: "text-bg-danger", 2: "text-bg-warning", 3: "text-bg-info"}
 STATUS_BADGES = {
     Status.NEW: "text-bg-primary",
@@ -139,15 +149,15 @@ def queue_rows(tickets, *, people: bool = True) -> list[QueueRow]:
                 is_swarm=ticket.is_swarm,
                 requester_name=ticket.requester.display_name if people else "",
                 requester_email=ticket.requester.email if people else "",
-                priority=ticket.get_priority_display(),
+                priority=str(PRIORITY_LABELS.get(ticket.priority, ticket.priority)),
                 priority_badge=PRIORITY_BADGES.get(ticket.priority, "text-bg-secondary"),
-                status=ticket.get_status_display(),
+                status=str(STATUS_LABELS.get(ticket.status, ticket.status)),
                 status_badge=STATUS_BADGES.get(ticket.status, "text-bg-warning"),
-                tier=ticket.get_tier_display(),
+                tier=str(TIER_LABELS.get(ticket.tier, ticket.tier)),
                 vendor_reference=ticket.vendor_reference if ticket.vendor_id else "",
                 assignee=ticket.assignee.display_name if people and ticket.assignee_id else "",
                 category=category,
-                channel=ticket.get_channel_display(),
+                channel=str(CHANNEL_LABELS.get(ticket.channel, ticket.channel)),
                 created=moment(ticket.created_at, now),
                 updated=moment(ticket.updated_at, now),
                 due=due(ticket.sla_due_at, ticket.sla_breached, now),
@@ -156,4 +166,51 @@ def queue_rows(tickets, *, people: bool = True) -> list[QueueRow]:
     return rows
 
 
-__all__ = ["Due", "QueueRow", "ago", "due", "queue_rows"]
+def _time(moment_: Moment) -> str:
+    return f'<time datetime="{escape(moment_.iso)}" title="{escape(moment_.title)}">{escape(moment_.ago)}</time>'
+
+
+def _due_cell(value: Due | None) -> str:
+    if value is None:
+        return ""
+    badge = escape(value.badge)
+    if value.iso:
+        css = f' class="badge {badge}"' if value.badge else ""
+        return f'<time datetime="{escape(value.iso)}" title="{escape(value.title)}"{css}>{escape(value.text)}</time>'
+    return f'<span class="badge {badge}" title="{escape(value.title)}">{escape(value.text)}</span>'
+
+
+def _row_html(row: QueueRow) -> str:
+    swarm = ' <span class="badge text-bg-dark">Swarm</span>' if row.is_swarm else ""
+    vendor = ""
+    if row.vendor_reference:
+        vendor = f'<br><small class="text-body-secondary">{escape(row.vendor_reference)}</small>'
+    assignee = escape(row.assignee) if row.assignee else '<span class="text-body-secondary">Unassigned</span>'
+    category = escape(row.category) if row.category else '<span class="text-body-secondary">None</span>'
+    return (
+        "      <tr>\n"
+        f'        <td><input class="form-check-input" type="checkbox" name="ids" value="{row.pk}" '
+        f'aria-label="Select {escape(row.reference)}"></td>\n'
+        f'        <td class="text-nowrap"><a href="{escape(row.url)}">{escape(row.reference)}</a></td>\n'
+        f"        <td>{escape(row.subject)}{swarm}</td>\n"
+        f"        <td>{escape(row.requester_name)}<br>"
+        f'<small class="text-body-secondary">{escape(row.requester_email)}</small></td>\n'
+        f'        <td><span class="badge {escape(row.priority_badge)}">{escape(row.priority)}</span></td>\n'
+        f'        <td class="text-nowrap">{_due_cell(row.due)}</td>\n'
+        f'        <td><span class="badge {escape(row.status_badge)}">{escape(row.status)}</span></td>\n'
+        f'        <td class="text-nowrap">{escape(row.tier)}{vendor}</td>\n'
+        f"        <td>{assignee}</td>\n"
+        f"        <td>{category}</td>\n"
+        f'        <td class="text-nowrap">{_time(row.created)}</td>\n'
+        f'        <td class="text-nowrap">{_time(row.updated)}</td>\n'
+        f"        <td>{escape(row.channel)}</td>\n"
+        "      </tr>\n"
+    )
+
+
+def queue_table_rows(rows: list[QueueRow]) -> SafeString:
+    """The ``<tr>`` elements of the agent queue table for ``rows`` (every value HTML-escaped)."""
+    return mark_safe("".join(_row_html(row) for row in rows))  # noqa: S308 - built from escaped parts only
+
+
+__all__ = ["Due", "QueueRow", "ago", "due", "queue_rows", "queue_table_rows"]

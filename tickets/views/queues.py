@@ -15,16 +15,17 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OrderBy, Q, QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .. import roles, services
+from .. import option_lists, roles, services
 from ..filters import QueueFilter, VendorFilter
 from ..models import AGENT_TIERS, OPEN_STATUSES, Ticket, Tier, Vendor, format_reference
 from ..queue_forms import BulkActionForm, PhoneCallForm
 from ..services.bulk import apply_bulk_action
-from .queue_rows import queue_rows
+from .queue_rows import queue_rows, queue_table_rows
 
 PAGE_SIZE = 25
 
@@ -126,14 +127,21 @@ def sorted_by(queryset: QuerySet[Ticket], sort: str | None) -> tuple[QuerySet[Ti
     return queryset.order_by(*SORTS[key]), key
 
 
-def filtered_page(request, filterset) -> tuple[object, str, int]:
-    """Page of the filtered, sorted list; an invalid filter gives an empty list and HTTP 400."""
+def filtered_page(request, filterset, *, unfiltered_count: int | None = None) -> tuple[object, str, int]:
+    """Page of the filtered, sorted list; an invalid filter gives an empty list and HTTP 400.
+
+    ``unfiltered_count``: the number of tickets when no filter is set (the queue's tab count),
+    used for paging instead of counting the list again.
+    """
     if filterset.is_valid():
         queryset, status = filterset.qs, 200
     else:
         queryset, status = filterset.queryset.none(), 400
     queryset, sort = sorted_by(queryset, request.GET.get("sort"))
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    paginator = Paginator(queryset, PAGE_SIZE)
+    if unfiltered_count is not None and status == 200 and not any(filterset.form.cleaned_data.values()):
+        paginator.count = unfiltered_count
+    page = paginator.get_page(request.GET.get("page"))
     return page, sort, status
 
 
@@ -149,21 +157,45 @@ def queue_home(request):
         .defer("description", "resolution_note", "priority_reason")
     )
     filterset = QueueFilter(request.GET, queryset=base)
-    page, sort, status = filtered_page(request, filterset)
     counts = queue_counts(user, tiers)
+    # Unfiltered, the list is the tab's tickets: its count (shared for a few seconds) pages it.
+    page, sort, status = filtered_page(request, filterset, unfiltered_count=counts[key])
     labels = {f"tier{t}": Tier(t).label for t in tiers} | OTHER_QUEUES
     tabs = [QueueTab(k, label, counts[k], k == key) for k, label in labels.items()]
+    rows = queue_rows(page)
     context = {
         "tabs": tabs,
         "queue": next(tab for tab in tabs if tab.active),
         "filter": filterset,
         "page_obj": page,
-        "rows": queue_rows(page),
+        "rows": rows,
+        "row_html": queue_table_rows(rows),
         "sort": sort,
-        "bulk_form": BulkActionForm(),
         "can_take_next": bool(roles.agent_tiers(user)),
     }
+    context.update(_option_fragments(request, context))
     return render(request, "tickets/queue_home.html", context, status=status)
+
+
+def _option_fragments(request, context: dict) -> dict[str, str]:
+    """The filter form and the bulk-action fields, from the cache when their option lists are unchanged.
+
+    The filter form depends on the query string only (a form with errors is always rendered).
+    """
+
+    def render_filters() -> str:
+        return render_to_string("tickets/_queue_filters.html", context, request=request)
+
+    def render_bulk() -> str:
+        return render_to_string("tickets/_queue_bulk_fields.html", {"bulk_form": BulkActionForm()}, request=request)
+
+    query = sorted(request.GET.lists())
+    wanted = {"bulk_fields": (option_lists.fragment_key("bulk"), render_bulk)}
+    if context["filter"].errors:
+        return {**option_lists.fragments(wanted), "filters_html": render_filters()}
+    key = option_lists.fragment_key("filters", context["queue"].key, context["sort"], query)
+    wanted["filters_html"] = (key, render_filters)
+    return option_lists.fragments(wanted)
 
 
 def _back(request) -> str:
