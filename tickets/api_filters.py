@@ -99,6 +99,12 @@ class TicketFilterBackend(filters.DjangoFilterBackend):
     """django-filter's backend, with a 400 whose ``detail`` names the parameters that did not parse."""
 
     def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and not request.query_params.keys() & filterset_class.base_filters.keys():
+            # No filter is asked for: each would pass the queryset through, so building the
+            # filter set (a deep copy of every filter and a form) would change nothing. Every
+            # filter reads the parameter of its own name (no multi-part widget; a test checks).
+            return queryset
         filterset = self.get_filterset(request, queryset, view)
         if filterset is None:
             return queryset

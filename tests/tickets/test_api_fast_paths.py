@@ -4,12 +4,15 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django import forms
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from tests import factories
+from tests.tickets.test_api_support import api
+from tickets.api_filters import TicketFilter
 from tickets.models import Level, Status, Ticket, Tier
 from tickets.serializers import TicketSerializer
 
@@ -98,3 +101,19 @@ def test_unsaved_ticket_has_no_url(requester, manager):
     serializer = TicketSerializer(context=_context(manager))
     assert serializer.to_representation(ticket) == serializer.drf_representation(ticket)
     assert serializer.to_representation(ticket)["url"] is None
+
+
+def test_every_ticket_filter_reads_the_parameter_of_its_own_name():
+    """The filter backend skips the filter set when no parameter names a filter; this keeps that exact."""
+    form = TicketFilter().form
+    assert set(form.fields) == set(TicketFilter.base_filters)
+    for field in form.fields.values():
+        assert not isinstance(field.widget, forms.MultiWidget)
+
+
+def test_list_without_filter_parameters_is_the_unfiltered_list(tickets, manager):
+    client = api(manager)
+    plain = client.get("/api/tickets/").json()
+    assert client.get("/api/tickets/", {"utm_source": "mail", "page_size": 25}).json()["results"] == plain["results"]
+    assert {row["id"] for row in plain["results"]} == set(Ticket.objects.values_list("pk", flat=True))
+    assert client.get("/api/tickets/", {"status": "bogus", "x": "1"}).status_code == 400
