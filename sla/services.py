@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 from collections.abc import Iterable
@@ -185,15 +186,19 @@ def sync_ticket_clocks(
         Clock.objects.bulk_create(to_create)
     if to_update:
         Clock.objects.bulk_update(to_update, COMPUTED_FIELDS)
-    _refresh_summary([ticket.pk])
+    for row in _refresh_summary([ticket.pk]):
+        ticket.sla_due_at, ticket.sla_breached = row[1:]
     return [*to_create, *to_update]
 
 
-def _refresh_summary(ticket_ids: Iterable[int]) -> None:
-    """One UPDATE: nearest due time of running clocks and "has a breached live clock" per ticket."""
+def _refresh_summary(ticket_ids: Iterable[int]) -> list[tuple]:
+    """One UPDATE: nearest due time of running clocks and "has a breached live clock" per ticket.
+
+    Returns ``(ticket id, sla_due_at, sla_breached)`` per ticket written.
+    """
     ids = list(ticket_ids)
     if not ids:
-        return
+        return []
     with connection.cursor() as cursor:
         cursor.execute(
             """
@@ -203,9 +208,85 @@ def _refresh_summary(ticket_ids: Iterable[int]) -> None:
                 sla_breached = EXISTS (SELECT 1 FROM sla_clock c
                                        WHERE c.ticket_id = t.id AND c.breached AND c.state IN ('running', 'paused'))
             WHERE t.id = ANY(%s)
+            RETURNING t.id, t.sla_due_at, t.sla_breached
             """,
             [ids],
         )
+        return cursor.fetchall()
+
+
+# Clocks of a new ticket and its summary in one statement, written only if the policy book they
+# were replayed with is still current. The summary is _refresh_summary's, over the rows just
+# inserted: a ticket created in this transaction has no other clocks.
+NEW_CLOCKS_SQL = """
+WITH fresh AS (
+    SELECT COALESCE((SELECT version FROM sla_slasettings ORDER BY id LIMIT 1), 0) = %s AS ok
+), inserted AS (
+    {insert}
+)
+UPDATE tickets_ticket t SET
+    sla_due_at = (SELECT min(c.due_at) FROM inserted c WHERE c.state = 'running'),
+    sla_breached = EXISTS (SELECT 1 FROM inserted c WHERE c.breached AND c.state IN ('running', 'paused'))
+WHERE t.id = %s AND (SELECT ok FROM fresh)
+RETURNING t.sla_due_at, t.sla_breached
+"""
+NEW_CLOCKS_INSERT = """
+    INSERT INTO sla_clock ({columns})
+    SELECT * FROM (VALUES {rows}) AS v WHERE (SELECT ok FROM fresh)
+    RETURNING due_at, state, breached
+"""
+NEW_CLOCKS_NONE = "SELECT NULL::timestamptz AS due_at, NULL::text AS state, false AS breached WHERE false"
+# Every column but the id, values typed by casts (VALUES under a SELECT does not take the
+# column types, and a column of NULLs would otherwise be text). Text columns stay uncast, so a
+# value too long for its column is an error as in a plain INSERT, not silently cut.
+_CLOCK_FIELDS = [f for f in Clock._meta.concrete_fields if not f.primary_key]
+
+
+def _clock_placeholder(field) -> str:
+    db_type = field.db_type(connection)
+    return "%s" if db_type.startswith("varchar") or db_type == "text" else f"%s::{db_type}"
+
+
+@functools.cache
+def _new_clocks_sql(count: int) -> str:
+    """``NEW_CLOCKS_SQL`` for ``count`` clocks."""
+    insert = NEW_CLOCKS_NONE
+    if count:
+        row = "(" + ", ".join(_clock_placeholder(f) for f in _CLOCK_FIELDS) + ")"
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in _CLOCK_FIELDS)
+        insert = NEW_CLOCKS_INSERT.format(columns=columns, rows=", ".join([row] * count))
+    return NEW_CLOCKS_SQL.format(insert=insert)
+
+
+def start_ticket_clocks(ticket: Ticket, event: TicketEvent) -> None:
+    """The clocks of a ticket just created (``event`` is its only event) and its summary.
+
+    Same result as ``sync_ticket_clocks(ticket, history=[event], new=True)``, in one statement
+    instead of four (settings version, clocks, summary, and the caller's read-back): the
+    replay uses this process's cached policy book, and the statement writes only if the
+    settings version is still the one that book was loaded under. If policies changed since
+    (or nothing is cached yet), nothing is written and ``sync_ticket_clocks`` runs with a
+    fresh book. The caller holds the transaction. Side effects: the clock rows, the ticket's
+    ``sla_due_at``/``sla_breached`` in the database and on ``ticket``.
+    """
+    cached = getattr(_book_cache, "entry", None)
+    if cached is not None:
+        version, book = cached
+        runs = replay_ticket(ticket, book, [event])
+        params: list = [version]
+        for run in runs:
+            clock = Clock(
+                ticket_id=ticket.pk, metric=run.metric, scope=run.scope, cycle=run.cycle, **_clock_values(run)
+            )
+            params += [f.get_db_prep_save(f.pre_save(clock, True), connection) for f in _CLOCK_FIELDS]
+        params.append(ticket.pk)
+        with connection.cursor() as cursor:
+            cursor.execute(_new_clocks_sql(len(runs)), params)
+            row = cursor.fetchone()
+        if row is not None:
+            ticket.sla_due_at, ticket.sla_breached = row
+            return
+    sync_ticket_clocks(ticket, history=[event], new=True)
 
 
 def on_ticket_event(sender, event: TicketEvent, **kwargs) -> None:
@@ -214,7 +295,7 @@ def on_ticket_event(sender, event: TicketEvent, **kwargs) -> None:
         return
     if event.kind == EventKind.CREATED:
         # A brand-new ticket: its history is this one event and it has no clocks yet.
-        sync_ticket_clocks(event.ticket, history=[event], new=True)
+        start_ticket_clocks(event.ticket, event)
         return
     sync_ticket_clocks(event.ticket)
 
@@ -288,6 +369,7 @@ __all__ = [
     "on_ticket_event",
     "recompute_open_tickets",
     "replay_ticket",
+    "start_ticket_clocks",
     "sweep",
     "sync_ticket_clocks",
 ]

@@ -141,9 +141,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             urgency=data["urgency"],
             channel=Channel.API,
         )
-        # The new ticket is in hand with its requester and category; only what other apps wrote
-        # after it (the SLA summary) is read back: no second fetch with joins.
-        ticket.refresh_from_db(fields=["sla_due_at", "sla_breached"])
+        # The new ticket is in hand with its requester and category, and with the SLA summary
+        # the sla app wrote onto it (RETURNING) while reacting to the creation: nothing is read back.
         data = TicketSerializer(ticket, context=self.get_serializer_context()).data
         response = Response(data, status=status.HTTP_201_CREATED)
         response["Location"] = data["url"]
