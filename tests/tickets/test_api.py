@@ -417,6 +417,34 @@ def test_token_authentication(requester):
     assert response.json()["detail"] == "Invalid token."
 
 
+def test_a_token_of_a_deactivated_account_is_refused_and_one_statement_reads_the_user(requester):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.authtoken.models import Token
+
+    from helpdesk.core.authentication import TokenAuthentication
+
+    token = Token.objects.create(user=requester)
+    with CaptureQueriesContext(connection) as queries:
+        user, auth = TokenAuthentication().authenticate_credentials(token.key)
+    assert len(queries) == 1
+    assert (user.pk, user.username, user.email, auth.key, auth.user) == (
+        requester.pk,
+        requester.username,
+        requester.email,
+        token.key,
+        user,
+    )
+    client = api()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/api/tickets/").status_code == 200
+    requester.is_active = False
+    requester.save(update_fields=["is_active"])
+    response = client.get("/api/tickets/")
+    assert response.status_code == 401
+    assert response.json()["detail"] == "User inactive or deleted."
+
+
 def test_token_is_refused_for_a_wrong_password(requester):
     response = api().post("/api/auth/token/", {"username": requester.username, "password": "wrong"}, format="json")
     assert response.status_code == 400
