@@ -166,7 +166,12 @@ class Ticket(models.Model):
 
     subject = models.CharField(max_length=200)
     description = models.TextField(help_text="Markdown.")
-    requester = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets_requested")
+    # requester, assignee and vendor: no single-column index of their own; the composite indexes
+    # of Meta (ticket_requester_idx, ticket_assignee_idx, ticket_vendor_idx) lead with them and
+    # serve the same lookups, and every index is written again by each ticket insert and update.
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="tickets_requested", db_index=False
+    )
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.PORTAL)
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
     impact = models.CharField(max_length=6, choices=Level.choices, default=Level.MEDIUM)
@@ -178,9 +183,16 @@ class Ticket(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     tier = models.PositiveSmallIntegerField(choices=[(t.value, t.label) for t in Tier if t], default=Tier.T1)
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets_assigned"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tickets_assigned",
+        db_index=False,
     )
-    vendor = models.ForeignKey(Vendor, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets")
+    vendor = models.ForeignKey(
+        Vendor, null=True, blank=True, on_delete=models.PROTECT, related_name="tickets", db_index=False
+    )
     vendor_reference = models.CharField(max_length=100, blank=True)
     is_swarm = models.BooleanField(default=False)
     collaborators = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="tickets_swarming")
