@@ -19,7 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from helpdesk.core.benchtools import gunicorn_server, report, session_cookie, warm_up, wrk
+from helpdesk.core.benchtools import gunicorn_server, report, session_cookie, settle_after_seeding, warm_up, wrk
 from tickets import roles
 
 from . import rollup
@@ -101,6 +101,7 @@ def seed(out) -> None:
     result = rollup.refresh_rollup(horizon=185)
     with connection.cursor() as cur:
         cur.execute(f"{vacuum} reports_dailyfigure")
+    settle_after_seeding()
     elapsed = time.perf_counter() - started
     out.write(f"  rollup of {result['days']} closed days ({result['rows']:,} rows) built in {elapsed:.0f} s")
 

@@ -12,7 +12,15 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
-from helpdesk.core.benchtools import default_workers, gunicorn_server, report, session_cookie, warm_up, wrk
+from helpdesk.core.benchtools import (
+    default_workers,
+    gunicorn_server,
+    report,
+    session_cookie,
+    settle_after_seeding,
+    warm_up,
+    wrk,
+)
 
 from .models import Status, Ticket, Tier
 from .services import set_agent_tiers
@@ -139,6 +147,7 @@ def seed(out, total: int) -> None:
         out.write("")
         # As autovacuum would on a live system: statistics and the visibility map (index-only scans).
         cur.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")  # tests run in a transaction
+        settle_after_seeding()
         cur.execute("SELECT (SELECT count(*) FROM tickets_ticketevent), (SELECT count(*) FROM tickets_ticketmessage)")
         events, messages = cur.fetchone()
     out.write(
