@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import Count, F, OrderBy, Q, QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -21,7 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from .. import option_lists, roles, services
-from ..filters import QueueFilter, VendorFilter
+from ..filters import QueueFilter, VendorFilter, open_only
 from ..models import AGENT_TIERS, OPEN_STATUSES, Ticket, Tier, Vendor, format_reference
 from ..queue_forms import BulkActionForm, PhoneCallForm
 from ..services.bulk import apply_bulk_action
@@ -79,7 +80,8 @@ SHARED_COUNTS_SECONDS = 10
 
 
 def _shared_counts_key(tiers: list[int]) -> str:
-    return "queue-counts:" + ",".join(str(t) for t in sorted(tiers))
+    # Per database: `make run` and the benchmark's scratch database share one embedded Redis.
+    return f"queue-counts:{connection.settings_dict['NAME']}:" + ",".join(str(t) for t in sorted(tiers))
 
 
 def queue_counts(user, tiers: list[int]) -> dict[str, int]:
@@ -133,16 +135,26 @@ def filtered_page(request, filterset, *, unfiltered_count: int | None = None) ->
     ``unfiltered_count``: the number of tickets when no filter is set (the queue's tab count),
     used for paging instead of counting the list again.
     """
-    if filterset.is_valid():
+    if unfiltered_count is not None and not filters_asked(request, filterset):
+        # No filter in the query string: the queue as it is, without validating an empty form.
+        queryset, status, unfiltered = open_only(filterset.queryset), 200, True
+    elif filterset.is_valid():
         queryset, status = filterset.qs, 200
+        unfiltered = not any(filterset.form.cleaned_data.values())
     else:
-        queryset, status = filterset.queryset.none(), 400
+        queryset, status, unfiltered = filterset.queryset.none(), 400, False
     queryset, sort = sorted_by(queryset, request.GET.get("sort"))
     paginator = Paginator(queryset, PAGE_SIZE)
-    if unfiltered_count is not None and status == 200 and not any(filterset.form.cleaned_data.values()):
+    if unfiltered_count is not None and unfiltered:
         paginator.count = unfiltered_count
     page = paginator.get_page(request.GET.get("page"))
     return page, sort, status
+
+
+def filters_asked(request, filterset) -> bool:
+    """Whether the query string names any filter of ``filterset`` (else it would narrow nothing
+    but the open statuses, which a queue without filters shows anyway)."""
+    return any(name in request.GET for name in filterset.base_filters)
 
 
 @roles.role_required(roles.Role.AGENT, roles.Role.MANAGER)
@@ -167,6 +179,7 @@ def queue_home(request):
         "tabs": tabs,
         "queue": next(tab for tab in tabs if tab.active),
         "filter": filterset,
+        "filter_errors": status == 400,
         "page_obj": page,
         "rows": rows,
         "row_html": queue_table_rows(rows),
@@ -191,7 +204,7 @@ def _option_fragments(request, context: dict) -> dict[str, str]:
 
     query = sorted(request.GET.lists())
     wanted = {"bulk_fields": (option_lists.fragment_key("bulk"), render_bulk)}
-    if context["filter"].errors:
+    if context["filter_errors"]:
         return {**option_lists.fragments(wanted), "filters_html": render_filters()}
     key = option_lists.fragment_key("filters", context["queue"].key, context["sort"], query)
     wanted["filters_html"] = (key, render_filters)
