@@ -647,7 +647,7 @@ def _window_median(n: int, lo: int, window: list[float], live: list[float]) -> t
 
 
 def _median_cache_key(scope: Scope, first: dt.date, middle: dt.date, last: dt.date, clean: list[tuple]) -> str:
-    identity = repr((connection.settings_dict["NAME"], scope, first, middle, last, clean))
+    identity = repr((scope, first, middle, last, clean))
     return "reports:median-windows:" + hashlib.sha256(identity.encode()).hexdigest()
 
 

@@ -58,6 +58,16 @@ def workers() -> QuerySet:
     ).order_by("first_name", "last_name", "username")
 
 
+def filters_asked(params, filterset_class) -> bool:
+    """Whether the query parameters name any filter of ``filterset_class``.
+
+    Without one, building and validating the filter set changes nothing (each filter reads the
+    parameter of its own name and passes the queryset through when it is absent), so the
+    queue page and the API skip it.
+    """
+    return not params.keys().isdisjoint(filterset_class.base_filters)
+
+
 def open_only(queryset: QuerySet[Ticket]) -> QuerySet[Ticket]:
     return queryset.filter(status__in=OPEN_STATUSES)
 

@@ -15,27 +15,20 @@ import uuid
 from collections.abc import Callable
 
 from django.core.cache import cache
-from django.db import connection
 
 FRAGMENT_SECONDS = 600
 
 
-def _prefix() -> str:
-    # Per database: `make run` and the benchmark's scratch database share one embedded Redis.
-    return f"queue-options:{connection.settings_dict['NAME']}:"
-
-
-def version_key() -> str:
-    return _prefix() + "version"
+VERSION_KEY = "queue-options:version"
 
 
 def bump_version(*args, **kwargs) -> None:
     """Signal receiver: the categories or people behind the option lists may have changed."""
-    cache.set(version_key(), uuid.uuid4().hex, None)
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 
 def fragment_key(name: str, *parts: object) -> str:
-    return f"{_prefix()}{name}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+    return f"queue-options:{name}:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 def fragments(wanted: dict[str, tuple[str, Callable[[], str]]]) -> dict[str, str]:
@@ -44,13 +37,12 @@ def fragments(wanted: dict[str, tuple[str, Callable[[], str]]]) -> dict[str, str
     One cache round trip reads the version with every fragment; fragments rendered here are
     stored under the version read (a new version is created if none is set).
     """
-    key_of_version = version_key()
-    found = cache.get_many([key_of_version, *(key for key, _ in wanted.values())])
-    version = found.get(key_of_version)
+    found = cache.get_many([VERSION_KEY, *(key for key, _ in wanted.values())])
+    version = found.get(VERSION_KEY)
     if version is None:
         version = uuid.uuid4().hex
-        if not cache.add(key_of_version, version, None):
-            version = cache.get(key_of_version)
+        if not cache.add(VERSION_KEY, version, None):
+            version = cache.get(VERSION_KEY)
     result, fresh = {}, {}
     for name, (key, render) in wanted.items():
         stored = found.get(key)

@@ -150,6 +150,7 @@ CACHES = {
         "BACKEND": "helpdesk.core.cache.RedisCache",
         "LOCATION": env("CACHE_URL", default=redis_cache_url(REDIS_URL)),
         "KEY_PREFIX": "helpdesk",
+        "KEY_FUNCTION": "helpdesk.core.cache.make_key",  # keys name the database they describe
     }
 }
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"

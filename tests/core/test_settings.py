@@ -178,3 +178,18 @@ def test_database_and_redis_come_from_the_environment():
     host = database_settings(os.environ["DATABASE_URL"])["HOST"]
     assert print_setting("settings.DATABASES['default']['HOST']", env) == host
     assert print_setting("settings.CELERY_BROKER_URL", env) == os.environ["REDIS_URL"]
+
+
+def test_cache_keys_name_the_database_they_describe():
+    """`make run` and the benchmark's scratch database share one Redis: their entries must not meet."""
+    from django.core.cache import cache
+    from django.db import connection
+
+    key = cache.make_key("queue-counts:1")
+    assert key.endswith(f":{connection.settings_dict['NAME']}:queue-counts:1")
+    original = connection.settings_dict["NAME"]
+    try:
+        connection.settings_dict["NAME"] = "another_database"
+        assert cache.make_key("queue-counts:1") != key
+    finally:
+        connection.settings_dict["NAME"] = original

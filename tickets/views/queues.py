@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db import connection
 from django.db.models import Count, F, OrderBy, Q, QuerySet
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -22,7 +21,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from .. import option_lists, roles, services
-from ..filters import QueueFilter, VendorFilter, open_only
+from ..filters import QueueFilter, VendorFilter, filters_asked, open_only
 from ..models import AGENT_TIERS, OPEN_STATUSES, Ticket, Tier, Vendor, format_reference
 from ..queue_forms import BulkActionForm, PhoneCallForm
 from ..services.bulk import apply_bulk_action
@@ -80,8 +79,7 @@ SHARED_COUNTS_SECONDS = 10
 
 
 def _shared_counts_key(tiers: list[int]) -> str:
-    # Per database: `make run` and the benchmark's scratch database share one embedded Redis.
-    return f"queue-counts:{connection.settings_dict['NAME']}:" + ",".join(str(t) for t in sorted(tiers))
+    return "queue-counts:" + ",".join(str(t) for t in sorted(tiers))
 
 
 def queue_counts(user, tiers: list[int]) -> dict[str, int]:
@@ -135,7 +133,7 @@ def filtered_page(request, filterset, *, unfiltered_count: int | None = None) ->
     ``unfiltered_count``: the number of tickets when no filter is set (the queue's tab count),
     used for paging instead of counting the list again.
     """
-    if unfiltered_count is not None and not filters_asked(request, filterset):
+    if unfiltered_count is not None and not filters_asked(request.GET, filterset):
         # No filter in the query string: the queue as it is, without validating an empty form.
         queryset, status, unfiltered = open_only(filterset.queryset), 200, True
     elif filterset.is_valid():
@@ -149,12 +147,6 @@ def filtered_page(request, filterset, *, unfiltered_count: int | None = None) ->
         paginator.count = unfiltered_count
     page = paginator.get_page(request.GET.get("page"))
     return page, sort, status
-
-
-def filters_asked(request, filterset) -> bool:
-    """Whether the query string names any filter of ``filterset`` (else it would narrow nothing
-    but the open statuses, which a queue without filters shows anyway)."""
-    return any(name in request.GET for name in filterset.base_filters)
 
 
 @roles.role_required(roles.Role.AGENT, roles.Role.MANAGER)
