@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import functools
 import secrets
 import threading
 from collections.abc import Iterable
@@ -21,12 +20,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from helpdesk.core.models import User
+from helpdesk.core.rows import insert_select
 from helpdesk.core.services import enqueue
+from tickets.events import CreationPlan
 from tickets.models import Category, EventKind, Ticket, TicketEvent
 
 from . import clock as bt
 from .engine import ClockRun, HistoryEvent, PolicyBook, PolicyView, replay
-from .models import BusinessCalendar, Clock, Policy, SlaSettings
+from .models import BusinessCalendar, Clock, ClockState, Policy, SlaSettings
 
 CLOCK_EVENT_TASK = "sla.tasks.clock_event_task"
 RECOMPUTE_TASK = "sla.tasks.recompute_open_task"
@@ -215,87 +216,41 @@ def _refresh_summary(ticket_ids: Iterable[int]) -> list[tuple]:
         return cursor.fetchall()
 
 
-# Clocks of a new ticket and its summary in one statement, written only if the policy book they
-# were replayed with is still current. The summary is _refresh_summary's, over the rows just
-# inserted: a ticket created in this transaction has no other clocks.
-NEW_CLOCKS_SQL = """
-WITH fresh AS (
-    SELECT COALESCE((SELECT version FROM sla_slasettings ORDER BY id LIMIT 1), 0) = %s AS ok
-), inserted AS (
-    {insert}
-)
-UPDATE tickets_ticket t SET
-    sla_due_at = (SELECT min(c.due_at) FROM inserted c WHERE c.state = 'running'),
-    sla_breached = EXISTS (SELECT 1 FROM inserted c WHERE c.breached AND c.state IN ('running', 'paused'))
-WHERE t.id = %s AND (SELECT ok FROM fresh)
-RETURNING t.sla_due_at, t.sla_breached
-"""
-NEW_CLOCKS_INSERT = """
-    INSERT INTO sla_clock ({columns})
-    SELECT * FROM (VALUES {rows}) AS v WHERE (SELECT ok FROM fresh)
-    RETURNING due_at, state, breached
-"""
-NEW_CLOCKS_NONE = "SELECT NULL::timestamptz AS due_at, NULL::text AS state, false AS breached WHERE false"
-# Every column but the id, values typed by casts (VALUES under a SELECT does not take the
-# column types, and a column of NULLs would otherwise be text). Text columns stay uncast, so a
-# value too long for its column is an error as in a plain INSERT, not silently cut.
-_CLOCK_FIELDS = [f for f in Clock._meta.concrete_fields if not f.primary_key]
+SETTINGS_VERSION_IS = "COALESCE((SELECT version FROM sla_slasettings ORDER BY id LIMIT 1), 0) = %s"
 
 
-def _clock_placeholder(field) -> str:
-    db_type = field.db_type(connection)
-    return "%s" if db_type.startswith("varchar") or db_type == "text" else f"%s::{db_type}"
+def _forget_book() -> None:
+    _book_cache.__dict__.pop("entry", None)
 
 
-@functools.cache
-def _new_clocks_sql(count: int) -> str:
-    """``NEW_CLOCKS_SQL`` for ``count`` clocks."""
-    insert = NEW_CLOCKS_NONE
-    if count:
-        row = "(" + ", ".join(_clock_placeholder(f) for f in _CLOCK_FIELDS) + ")"
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in _CLOCK_FIELDS)
-        insert = NEW_CLOCKS_INSERT.format(columns=columns, rows=", ".join([row] * count))
-    return NEW_CLOCKS_SQL.format(insert=insert)
+def on_ticket_creating(sender, plan: CreationPlan, **kwargs) -> None:
+    """``ticket_creating`` receiver: the new ticket's clocks and summary, written with the ticket.
 
-
-def start_ticket_clocks(ticket: Ticket, event: TicketEvent) -> None:
-    """The clocks of a ticket just created (``event`` is its only event) and its summary.
-
-    Same result as ``sync_ticket_clocks(ticket, history=[event], new=True)``, in one statement
-    instead of four (settings version, clocks, summary, and the caller's read-back): the
-    replay uses this process's cached policy book, and the statement writes only if the
-    settings version is still the one that book was loaded under. If policies changed since
-    (or nothing is cached yet), nothing is written and ``sync_ticket_clocks`` runs with a
-    fresh book. The caller holds the transaction. Side effects: the clock rows, the ticket's
-    ``sla_due_at``/``sla_breached`` in the database and on ``ticket``.
+    Same result as ``sync_ticket_clocks`` after the creation (its only event is the CREATED
+    one), with no read of our own: the replay uses this process's cached policy book, and the
+    plan is guarded by the settings version that book was loaded under. If policies changed
+    since, nothing is written, the book is dropped, and the next attempt loads a fresh one.
+    Side effects: sets ``sla_due_at``/``sla_breached`` on ``plan.ticket``; adds the clock rows.
     """
     cached = getattr(_book_cache, "entry", None)
-    if cached is not None:
-        version, book = cached
-        runs = replay_ticket(ticket, book, [event])
-        params: list = [version]
-        for run in runs:
-            clock = Clock(
-                ticket_id=ticket.pk, metric=run.metric, scope=run.scope, cycle=run.cycle, **_clock_values(run)
-            )
-            params += [f.get_db_prep_save(f.pre_save(clock, True), connection) for f in _CLOCK_FIELDS]
-        params.append(ticket.pk)
-        with connection.cursor() as cursor:
-            cursor.execute(_new_clocks_sql(len(runs)), params)
-            row = cursor.fetchone()
-        if row is not None:
-            ticket.sla_due_at, ticket.sla_breached = row
-            return
-    sync_ticket_clocks(ticket, history=[event], new=True)
+    if cached is None:
+        load_book()
+        cached = _book_cache.entry
+    version, book = cached
+    runs = replay_ticket(plan.ticket, book, [plan.event])
+    clocks = [Clock(metric=run.metric, scope=run.scope, cycle=run.cycle, **_clock_values(run)) for run in runs]
+    # _refresh_summary's rules, over the only clocks the ticket has.
+    due = [c.due_at for c in clocks if c.state == ClockState.RUNNING and c.due_at is not None]
+    plan.ticket.sla_due_at = min(due, default=None)
+    plan.ticket.sla_breached = any(c.breached and c.state in (ClockState.RUNNING, ClockState.PAUSED) for c in clocks)
+    plan.guards.append((SETTINGS_VERSION_IS, [version]))
+    plan.inserts += [insert_select(c, exprs={"ticket_id": "new_ticket.id"}, source="new_ticket") for c in clocks]
+    plan.stale.append(_forget_book)
 
 
 def on_ticket_event(sender, event: TicketEvent, **kwargs) -> None:
     """``ticket_event`` receiver: bring the ticket's clocks up to date in the same transaction."""
     if event.kind == EventKind.SLA:
-        return
-    if event.kind == EventKind.CREATED:
-        # A brand-new ticket: its history is this one event and it has no clocks yet.
-        start_ticket_clocks(event.ticket, event)
         return
     sync_ticket_clocks(event.ticket)
 
@@ -366,10 +321,10 @@ __all__ = [
     "bump_settings_version",
     "calendar_view",
     "load_book",
+    "on_ticket_creating",
     "on_ticket_event",
     "recompute_open_tickets",
     "replay_ticket",
-    "start_ticket_clocks",
     "sweep",
     "sync_ticket_clocks",
 ]

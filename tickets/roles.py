@@ -47,13 +47,15 @@ class RoleInfo:
 
 _NOBODY = RoleInfo(groups=frozenset(), tiers=frozenset(), vendor_id=None, is_superuser=False)
 _CACHE_ATTR = "_helpdesk_role_info"
-_ROLE_SQL = """
-SELECT ARRAY(SELECT g.name FROM core_user_groups ug JOIN auth_group g ON g.id = ug.group_id
-             WHERE ug.user_id = u.id ORDER BY g.name),
-       ARRAY(SELECT DISTINCT m.tier FROM tickets_tiermembership m WHERE m.user_id = u.id ORDER BY m.tier),
-       (SELECT v.vendor_id FROM tickets_vendorcontact v WHERE v.user_id = u.id)
-FROM core_user u WHERE u.id = %(user)s
+# The roles of the user ``u``: group names, tiers, vendor. Also read by the API's token
+# authentication in its own statement (``tickets.authentication``).
+ROLE_COLUMNS = """
+ARRAY(SELECT g.name FROM core_user_groups ug JOIN auth_group g ON g.id = ug.group_id
+      WHERE ug.user_id = u.id ORDER BY g.name),
+ARRAY(SELECT DISTINCT m.tier FROM tickets_tiermembership m WHERE m.user_id = u.id ORDER BY m.tier),
+(SELECT v.vendor_id FROM tickets_vendorcontact v WHERE v.user_id = u.id)
 """
+_ROLE_SQL = f"SELECT {ROLE_COLUMNS} FROM core_user u WHERE u.id = %(user)s"  # noqa: S608 - constant
 
 
 def role_info(user) -> RoleInfo:
@@ -68,10 +70,17 @@ def role_info(user) -> RoleInfo:
     with connection.cursor() as cursor:
         cursor.execute(_ROLE_SQL, {"user": user.pk})
         row = cursor.fetchone()
-    info = (
-        RoleInfo(groups=frozenset(row[0]), tiers=frozenset(row[1]), vendor_id=row[2], is_superuser=user.is_superuser)
-        if row
-        else _NOBODY
+    if row is None:
+        setattr(user, _CACHE_ATTR, _NOBODY)
+        return _NOBODY
+    return keep_roles(user, row)
+
+
+def keep_roles(user, values: tuple) -> RoleInfo:
+    """Cache on ``user`` the roles read by ``ROLE_COLUMNS`` (``values``) for the rest of the request."""
+    groups, tiers, vendor_id = values
+    info = RoleInfo(
+        groups=frozenset(groups), tiers=frozenset(tiers), vendor_id=vendor_id, is_superuser=user.is_superuser
     )
     setattr(user, _CACHE_ATTR, info)
     return info

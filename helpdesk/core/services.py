@@ -20,6 +20,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import Heartbeat, OutboxMessage
+from .rows import insert_select
 
 logger = logging.getLogger(__name__)
 
@@ -39,15 +40,33 @@ def enqueue(task: str, *, kwargs: dict | None = None, dedupe_key: str | None = N
     Side effects: one INSERT in the caller's transaction; nothing is sent to Redis.
     """
     kwargs = kwargs or {}
-    json.dumps(kwargs)  # fail now, in the request, rather than later in the relay
-    if "outbox_id" in kwargs:
-        raise ValueError("outbox_id is reserved for the relay")
+    _check_kwargs(kwargs)
     if dedupe_key is None:
         return OutboxMessage.objects.create(task=task, kwargs=kwargs)
     message, created = OutboxMessage.objects.get_or_create(
         dedupe_key=dedupe_key, defaults={"task": task, "kwargs": kwargs}
     )
     return message if created else None
+
+
+def _check_kwargs(kwargs: dict) -> None:
+    json.dumps(kwargs)  # fail now, in the request, rather than later in the relay
+    if "outbox_id" in kwargs:
+        raise ValueError("outbox_id is reserved for the relay")
+
+
+def enqueue_sql(task: str, *, kwargs: dict, source: str, id_key: str) -> tuple[str, list]:
+    """``enqueue`` as a part of the statement that writes the row the task is about.
+
+    ``source`` names a CTE of that statement returning the row's ``id``, which is added to
+    ``kwargs`` under ``id_key``; nothing is queued if ``source`` returns no row. Same checks as
+    ``enqueue`` (without a dedupe key). Returns an ``INSERT ... SELECT`` and its parameters.
+    """
+    _check_kwargs({**kwargs, id_key: 0})
+    if not id_key.isidentifier():
+        raise ValueError(f"not a plain key: {id_key!r}")
+    expr = f"%s::jsonb || jsonb_build_object('{id_key}', {source}.id)"
+    return insert_select(OutboxMessage(task=task, kwargs=kwargs), exprs={"kwargs": expr}, source=source)
 
 
 def _publish(message: OutboxMessage) -> None:

@@ -417,17 +417,22 @@ def test_token_authentication(requester):
     assert response.json()["detail"] == "Invalid token."
 
 
-def test_a_token_of_a_deactivated_account_is_refused_and_one_statement_reads_the_user(requester):
+@pytest.mark.parametrize("who", ["requester", "agent", "vendor_contact"])
+def test_a_token_of_a_deactivated_account_is_refused_and_one_statement_reads_the_user_and_roles(who, request):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from rest_framework.authtoken.models import Token
 
-    from helpdesk.core.authentication import TokenAuthentication
+    from tickets import roles
+    from tickets.authentication import TokenAuthentication
 
+    requester = request.getfixturevalue(who)
     token = Token.objects.create(user=requester)
     with CaptureQueriesContext(connection) as queries:
         user, auth = TokenAuthentication().authenticate_credentials(token.key)
+        read_with_the_user = roles.role_info(user)
     assert len(queries) == 1
+    assert read_with_the_user == roles.role_info(type(user).objects.get(pk=user.pk))  # a fresh read agrees
     assert (user.pk, user.username, user.email, auth.key, auth.user) == (
         requester.pk,
         requester.username,

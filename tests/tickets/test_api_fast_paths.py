@@ -2,9 +2,10 @@
 
 * output: ``TicketSerializer.to_representation`` equals DRF's field-by-field representation;
 * list: no filter set is built when no parameter names a filter;
-* creation: the SLA clocks of a new ticket and its summary are written in one statement with
-  the process's cached policy book, only while that book is current, and are exactly what a
-  replay from the database computes; the summary comes back onto the ticket in hand.
+* creation: the ticket, its first event, its notification, its SLA clocks and summary are
+  written by one statement, all or nothing; the clocks come from the process's cached policy
+  book, only while that book is current, and are exactly what a replay from the database
+  computes; the ticket in hand is what the database holds.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -13,20 +14,22 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django import forms
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
+from helpdesk.core.models import OutboxMessage
+from helpdesk.core.rows import insert_select
 from sla import services as sla
 from sla.models import Clock, Metric, Policy, SlaSettings, Target
 from tests import factories
 from tests.tickets.test_api_support import api
 from tickets import services
 from tickets.api_filters import TicketFilter
-from tickets.models import Level, Status, Ticket, Tier
+from tickets.models import EventKind, Level, Status, Ticket, TicketEvent, Tier
 from tickets.serializers import TicketSerializer
 
 
@@ -168,13 +171,92 @@ def test_new_ticket_clocks_are_what_the_replay_computes(requester, impact, urgen
         assert ticket.sla_due_at is not None
 
 
-def test_a_new_ticket_costs_one_sla_statement(requester):
+def test_a_new_ticket_is_written_by_one_statement_with_its_event_clocks_and_notification(requester):
     _create(requester)  # caches the policy book
     with CaptureQueriesContext(connection) as queries:
         ticket = _create(requester)
-    sla_statements = [q["sql"] for q in queries if "sla_clock" in q["sql"] or "sla_slasettings" in q["sql"]]
-    assert len(sla_statements) == 1 and "INSERT INTO sla_clock" in sla_statements[0]
+    assert len(queries) == 1  # no BEGIN/COMMIT either: one statement is atomic on its own
+    sql = queries[0]["sql"]
+    for table in ("tickets_ticket", "tickets_ticketevent", "sla_clock", "core_outboxmessage"):
+        assert f'INSERT INTO "{table}"' in sql
     assert len(_clock_rows(ticket)) == 3
+    event = TicketEvent.objects.get(ticket=ticket)
+    assert (event.kind, event.actor_id, event.at, event.internal) == (
+        EventKind.CREATED,
+        requester.pk,
+        ticket.created_at,
+        False,
+    )
+    assert event.data == {"channel": "portal", "priority": ticket.priority, "tier": 1}
+    message = OutboxMessage.objects.get(kwargs__ticket_id=ticket.pk)
+    assert (message.task, message.kwargs, message.status, message.dedupe_key) == (
+        "tickets.tasks.notify_task",
+        {"ticket_id": ticket.pk, "event": "received"},
+        OutboxMessage.Status.PENDING,
+        None,
+    )
+
+
+def _field_values(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in obj._meta.concrete_fields}
+
+
+def test_the_ticket_in_hand_is_what_the_database_holds(requester):
+    category = factories.CategoryFactory(name="Printers", route_tier=Tier.T2)
+    for _ in range(2):  # the first loads the policy book, the second uses it
+        ticket = services.create_ticket(
+            requester=requester,
+            by=requester,
+            subject="Drum <b>worn</b> 'quoted' ✓",
+            description="Line one\nline two; DROP TABLE x; --",
+            impact="high",
+            urgency="low",
+            category=category,
+            channel="api",
+        )
+        assert not ticket._state.adding and ticket.reference.startswith("HD-")
+        assert _field_values(ticket) == _field_values(Ticket.objects.get(pk=ticket.pk))
+        assert (ticket.tier, ticket.sla_due_at is not None) == (Tier.T2, True)
+
+
+@pytest.mark.django_db(transaction=True)  # the statement runs on its own, as in a request
+def test_a_failing_part_leaves_nothing_written(requester):
+    """A receiver's row that the database refuses takes the ticket, its event and its notification with it."""
+    from tickets.events import ticket_creating
+
+    def bad_clock(sender, plan, **kwargs):
+        clock = Clock(metric="first_response", scope=0, cycle=1, state="longer than the column", target_seconds=-1)
+        plan.inserts.append(insert_select(clock, exprs={"ticket_id": "new_ticket.id"}, source="new_ticket"))
+
+    before = (Ticket.objects.count(), TicketEvent.objects.count(), OutboxMessage.objects.count(), Clock.objects.count())
+    ticket_creating.connect(bad_clock, dispatch_uid="test-bad-clock")
+    try:
+        with pytest.raises(DatabaseError, match="value too long"):
+            _create(requester)
+    finally:
+        ticket_creating.disconnect(dispatch_uid="test-bad-clock")
+    after = (Ticket.objects.count(), TicketEvent.objects.count(), OutboxMessage.objects.count(), Clock.objects.count())
+    assert after == before
+
+
+def test_a_guard_that_keeps_failing_writes_nothing_and_says_so(requester):
+    from tickets.events import ticket_creating
+
+    stale_calls = []
+
+    def never_current(sender, plan, **kwargs):
+        plan.guards.append(("%s = 1", [2]))
+        plan.stale.append(lambda: stale_calls.append(1))
+
+    before = Ticket.objects.count()
+    ticket_creating.connect(never_current, dispatch_uid="test-never-current")
+    try:
+        with pytest.raises(RuntimeError, match="not written"):
+            _create(requester)
+    finally:
+        ticket_creating.disconnect(dispatch_uid="test-never-current")
+    assert Ticket.objects.count() == before
+    assert len(stale_calls) == 3 and OutboxMessage.objects.filter(task="tickets.tasks.notify_task").count() == 0
 
 
 @pytest.mark.parametrize("bump", ["service", "another process"])
