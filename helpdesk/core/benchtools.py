@@ -48,6 +48,14 @@ def gunicorn_server(workers: int | None = None):
     """gunicorn serving this project on 127.0.0.1 against the current (scratch) database."""
     workers = workers or default_workers()
     port = free_port()
+    booted = tempfile.mkdtemp(prefix="bench-workers-")
+    # Each worker leaves a mark once it has loaded (and warmed) the application. gunicorn's port
+    # answers as soon as the master binds it, seconds before the workers can serve.
+    config = Path(booted) / "gunicorn_marks.py"
+    config.write_text(
+        "import os\n\n\ndef post_worker_init(worker):\n"
+        f"    open(os.path.join({booted!r}, str(os.getpid())), 'w').close()\n"
+    )
     env = {**os.environ, "DATABASE_URL": database_url(), "CONN_MAX_AGE": "600", "LOG_LEVEL": "WARNING"}
     log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
@@ -62,6 +70,8 @@ def gunicorn_server(workers: int | None = None):
             str(workers),
             "--log-level",
             "warning",
+            "--config",
+            str(config),
         ],
         cwd=PROJECT_DIR,
         env=env,
@@ -69,20 +79,19 @@ def gunicorn_server(workers: int | None = None):
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start; see {log.name}") from None
-                time.sleep(0.2)
+        deadline = time.monotonic() + 120
+        while len(os.listdir(booted)) <= workers:  # the config file, then one mark per worker
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start its {workers} workers; see {log.name}")
+            time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass
         yield f"http://127.0.0.1:{port}"
     finally:
         proc.terminate()
         proc.wait(20)
         log.close()
+        shutil.rmtree(booted, ignore_errors=True)
 
 
 @dataclass
