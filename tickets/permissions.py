@@ -21,6 +21,11 @@ def requested_or_watched(user) -> Q:
     repeats rows, and an OR PostgreSQL answers with index scans. A join or an ``IN (subquery)``
     here made a requester's ticket list scan the whole table (over 1 s at 1M tickets).
     """
+    if not roles.role_info(user).watches:
+        # Most people watch nothing: then the condition is one indexed column, and a list in
+        # date order reads only its page (with the OR, PostgreSQL fetched and sorted every
+        # ticket of the requester: 300 ms for an account that had filed 25,000).
+        return Q(requester=user)
     watching = Ticket.watchers.through.objects.filter(user_id=user.pk).values("ticket_id")
     return Q(requester=user) | Q(pk__in_array=watching)
 

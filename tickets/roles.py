@@ -43,17 +43,22 @@ class RoleInfo:
     tiers: frozenset[int]
     vendor_id: int | None
     is_superuser: bool
+    # Watches at least one ticket. Read with the roles because it shapes every ticket list:
+    # without watched tickets, "requested or watched" is "requested", which PostgreSQL reads in
+    # order from an index. A stale False can only hide a ticket, never show one.
+    watches: bool = False
 
 
 _NOBODY = RoleInfo(groups=frozenset(), tiers=frozenset(), vendor_id=None, is_superuser=False)
 _CACHE_ATTR = "_helpdesk_role_info"
-# The roles of the user ``u``: group names, tiers, vendor. Also read by the API's token
+# The roles of the user ``u``: group names, tiers, vendor, whether they watch a ticket. Also read by the API's token
 # authentication in its own statement (``tickets.authentication``).
 ROLE_COLUMNS = """
 ARRAY(SELECT g.name FROM core_user_groups ug JOIN auth_group g ON g.id = ug.group_id
       WHERE ug.user_id = u.id ORDER BY g.name),
 ARRAY(SELECT DISTINCT m.tier FROM tickets_tiermembership m WHERE m.user_id = u.id ORDER BY m.tier),
-(SELECT v.vendor_id FROM tickets_vendorcontact v WHERE v.user_id = u.id)
+(SELECT v.vendor_id FROM tickets_vendorcontact v WHERE v.user_id = u.id),
+EXISTS (SELECT 1 FROM tickets_ticket_watchers w WHERE w.user_id = u.id)
 """
 _ROLE_SQL = f"SELECT {ROLE_COLUMNS} FROM core_user u WHERE u.id = %(user)s"  # noqa: S608 - constant
 
@@ -78,9 +83,13 @@ def role_info(user) -> RoleInfo:
 
 def keep_roles(user, values: tuple) -> RoleInfo:
     """Cache on ``user`` the roles read by ``ROLE_COLUMNS`` (``values``) for the rest of the request."""
-    groups, tiers, vendor_id = values
+    groups, tiers, vendor_id, watches = values
     info = RoleInfo(
-        groups=frozenset(groups), tiers=frozenset(tiers), vendor_id=vendor_id, is_superuser=user.is_superuser
+        groups=frozenset(groups),
+        tiers=frozenset(tiers),
+        vendor_id=vendor_id,
+        is_superuser=user.is_superuser,
+        watches=watches,
     )
     setattr(user, _CACHE_ATTR, info)
     return info

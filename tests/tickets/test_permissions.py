@@ -59,6 +59,29 @@ def test_watchers_see_the_ticket_and_swarm_opens_it_to_other_tiers(world):
     assert permissions.can_work(world["t1"], world["a_t3"])
 
 
+def test_a_requester_who_watches_nothing_is_listed_by_the_requester_column_alone(world):
+    user = world["req_b"]
+    listed = permissions.visible_tickets(user).order_by("-created_at", "-id")
+    assert "tickets_ticket_watchers" not in str(listed.query)
+    assert list(listed.values_list("pk", flat=True)) == [world["b_vx"].pk, world["b_t1"].pk]
+    # Watching starts through the service with this very user object: its cached roles are dropped.
+    services.add_watcher(ticket_id=world["a_t1"].pk, by=world["req_a"], watcher=user)
+    listed = permissions.visible_tickets(user).order_by("-created_at", "-id")
+    assert "tickets_ticket_watchers" in str(listed.query)
+    assert list(listed.values_list("pk", flat=True)) == [world["b_vx"].pk, world["b_t1"].pk, world["a_t1"].pk]
+
+
+def test_watching_is_read_with_the_roles_in_one_statement(world, django_assert_num_queries):
+    from tickets import roles
+
+    services.add_watcher(ticket_id=world["a_t1"].pk, by=world["req_a"], watcher=world["req_b"])
+    fresh = type(world["req_b"]).objects.get(pk=world["req_b"].pk)
+    with django_assert_num_queries(1):
+        info = roles.role_info(fresh)
+    assert info.watches is True
+    assert roles.role_info(type(fresh).objects.get(pk=world["req_a"].pk)).watches is False
+
+
 def test_internal_content_is_for_staff_only(world):
     ticket = world["b_vx"]
     for who in ("req_b", "vendor_x"):

@@ -319,4 +319,5 @@ def _add_watcher_by_mail(ticket: Ticket, user) -> None:
     if user.pk == locked.requester_id or locked.watchers.filter(pk=user.pk).exists():
         return
     locked.watchers.add(user)
+    roles.forget_roles(user)
     record_event(locked, EventKind.WATCHER_ADDED, actor=user, data={"watcher": user.pk, "via": "email reply address"})

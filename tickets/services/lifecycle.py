@@ -774,6 +774,7 @@ def add_watcher(*, ticket_id: int, by, watcher) -> Ticket:
             raise ValidationError("The requester already follows the ticket.")
         if not ticket.watchers.filter(pk=watcher.pk).exists():
             ticket.watchers.add(watcher)
+            roles.forget_roles(watcher)
             record_event(ticket, EventKind.WATCHER_ADDED, actor=by, data={"watcher": watcher.pk})
     return ticket
 
