@@ -202,11 +202,13 @@ def measure(out, *, seconds: int, connections: int) -> None:
             warm_up(base + path, headers=headers)
             result = wrk(base + path, seconds=seconds, connections=connections, headers=headers)
             report(out, f"GET {name}", result)
+        creation = {"Authorization": f"Token {requester_token}"}
+        warm_up(base + "/api/tickets/", headers=creation, lua=create_lua)
         result = wrk(
             base + "/api/tickets/",
             seconds=seconds,
             connections=workers,
-            headers={"Authorization": f"Token {requester_token}"},
+            headers=creation,
             lua=create_lua,
         )
         report(out, "POST ticket creation (API)", result)
