@@ -2,7 +2,9 @@
 
 Services write every change as a ``TicketEvent`` in plain sight (``record_event``). Writing
 the event also announces it: ``ticket_event`` is sent inside the same transaction, so an app
-such as ``sla`` (which ``tickets`` never imports) reacts atomically with the change.
+such as ``sla`` (which ``tickets`` never imports) reacts atomically with the change. A new
+ticket is the exception: it is written by one statement, and apps add their rows to that
+statement through ``ticket_creating`` instead.
 """
 
 from __future__ import annotations
