@@ -1,14 +1,20 @@
-"""The API's token authentication: the user and their roles in one statement."""
+"""Reading the signed-in user with their roles in one statement: every request checks roles."""
 
-from helpdesk.core.authentication import TokenAuthentication as UserTokenAuthentication
+from helpdesk.core import authentication
 
 from . import roles
 
 
-class TokenAuthentication(UserTokenAuthentication):
-    """Reads the token's user and the user's roles together: every API call checks roles."""
-
+class WithRoles(authentication.ExtraUserColumns):
     extra_columns = roles.ROLE_COLUMNS
 
     def keep_extra(self, user, values: tuple) -> None:
         roles.keep_roles(user, values)
+
+
+class TokenAuthentication(WithRoles, authentication.TokenAuthentication):
+    """The API's token authentication."""
+
+
+class ModelBackend(WithRoles, authentication.ModelBackend):
+    """The session backend (signing in with a password is Django's, unchanged)."""

@@ -104,6 +104,9 @@ AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
     # Axes first so a locked-out login never reaches the password check.
     "axes.backends.AxesStandaloneBackend",
+    # Django's model backend reading the user and their roles in one statement.
+    "tickets.authentication.ModelBackend",
+    # Kept for sessions started before the line above (they name it); nothing new names it.
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
