@@ -32,7 +32,12 @@ class User(AbstractUser):
 
     @property
     def display_name(self) -> str:
-        return self.get_full_name() or self.username
+        return self.name_from(self.first_name, self.last_name, self.username)
+
+    @staticmethod
+    def name_from(first_name: str, last_name: str, username: str) -> str:
+        """``display_name`` from the columns alone (for lists read with ``values()``)."""
+        return f"{first_name} {last_name}".strip() or username
 
 
 class OutboxQuerySet(models.QuerySet):

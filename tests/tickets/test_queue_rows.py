@@ -7,6 +7,8 @@ text) must come out byte for byte the same, escaped the same way.
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+import time_machine
 from django.template.loader import render_to_string
 
 from tickets.views.queue_rows import Due, QueueRow, moment, queue_table_rows
@@ -68,3 +70,36 @@ def test_python_rows_equal_the_template_reference():
 
 def test_no_rows_is_empty():
     assert str(queue_table_rows([])) == ""
+
+
+@pytest.mark.parametrize("people", [True, False])
+def test_rows_read_with_values_equal_rows_of_ticket_instances(db, people):
+    """A page read as ``values()`` (no model instances) gives the same rows as the tickets themselves."""
+    from tests import factories
+    from tickets.models import Status, Ticket, Tier
+    from tickets.views.queue_rows import queue_rows
+
+    parent = factories.CategoryFactory(name="Hardware")
+    nameless = factories.make_agent(1, first_name="", last_name="")
+    factories.make_ticket(category=factories.CategoryFactory(name="Printers", parent=parent), assignee=nameless)
+    factories.make_ticket(category=factories.CategoryFactory(name="Loose"), is_swarm=True, status=Status.OPEN)
+    factories.make_ticket(
+        tier=Tier.T4,
+        vendor=factories.VendorFactory(),
+        vendor_reference="V-1",
+        sla_due_at=NOW,
+        sla_breached=True,
+        subject=HOSTILE,
+    )
+    factories.make_ticket(factories.make_requester(first_name="Only", last_name=""))
+    queryset = Ticket.objects.select_related("requester", "assignee", "category__parent").order_by("-pk")
+    with time_machine.travel(NOW + timedelta(hours=1), tick=False):
+        from_values = queue_rows(queryset[:25], people=people)
+        from_instances = queue_rows(list(queryset), people=people)
+    assert from_values == from_instances
+    assert len(from_values) == 4
+    names = {r.assignee for r in from_values} | {r.requester_name for r in from_values}
+    if people:
+        assert {nameless.username, "Only", "Hardware / Printers"} <= names | {r.category for r in from_values}
+    else:
+        assert names == {""}

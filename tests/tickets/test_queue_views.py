@@ -39,7 +39,7 @@ QUEUES = ["", "tier1", "tier2", "tier3", "tier4", "mine", "unassigned", "swarm"]
 
 def refs(response) -> list[str]:
     """Ticket references listed on the page, in order."""
-    return [t.reference for t in response.context["page_obj"]]
+    return [row.reference for row in response.context["rows"]]
 
 
 def queue(client, **params):

@@ -14,11 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
 
-from ..models import Channel, Priority, Status, Tier
+from helpdesk.core.models import User
+
+from ..models import Channel, Priority, Status, Tier, format_reference
 
 # Display labels looked up directly (``get_FOO_display`` flattens the choices on every call);
 # the values of a choice field never fall outside its choices (database constraints).
@@ -129,41 +132,111 @@ class QueueRow:
     due: Due | None
 
 
+# The columns a row shows, read with ``values()`` when the rows come from a queryset: no model
+# instances (four per row with the requester, assignee and category) are built for a page.
+ROW_FIELDS = (
+    "pk",
+    "subject",
+    "is_swarm",
+    "priority",
+    "status",
+    "tier",
+    "vendor_id",
+    "vendor_reference",
+    "channel",
+    "created_at",
+    "updated_at",
+    "sla_due_at",
+    "sla_breached",
+)
+PEOPLE_FIELDS = (
+    "requester__first_name",
+    "requester__last_name",
+    "requester__username",
+    "requester__email",
+    "assignee_id",
+    "assignee__first_name",
+    "assignee__last_name",
+    "assignee__username",
+    "category_id",
+    "category__name",
+    "category__parent__name",
+)
+
+
+def _values_of(ticket, people: bool) -> dict:
+    """``ROW_FIELDS`` (and ``PEOPLE_FIELDS``) of a ticket instance, as ``values()`` would give them."""
+    values = {name: getattr(ticket, name) for name in ROW_FIELDS}
+    if people:
+        requester, assignee, category = ticket.requester, ticket.assignee, ticket.category
+        values |= {
+            "requester__first_name": requester.first_name,
+            "requester__last_name": requester.last_name,
+            "requester__username": requester.username,
+            "requester__email": requester.email,
+            "assignee_id": ticket.assignee_id,
+            "assignee__first_name": assignee.first_name if assignee else None,
+            "assignee__last_name": assignee.last_name if assignee else None,
+            "assignee__username": assignee.username if assignee else None,
+            "category_id": ticket.category_id,
+            "category__name": category.name if category else None,
+            "category__parent__name": category.parent.name if category and category.parent_id else None,
+        }
+    return values
+
+
 def queue_rows(tickets, *, people: bool = True) -> list[QueueRow]:
-    """Display rows for ``tickets``; ``people=False`` when requester/assignee/category were not loaded."""
+    """Display rows for ``tickets`` (a page or a queryset of tickets, or ticket instances).
+
+    ``people=False`` when requester/assignee/category are not shown (and need not be loaded).
+    """
     now = timezone.now()
     # One reverse() for the page: the URL of every ticket differs only in its primary key.
     url_pattern = reverse("tickets:detail", args=[0]).replace("/0/", "/{}/")
-    rows = []
-    for ticket in tickets:
-        category = ""
-        if people and ticket.category_id:
-            parent = ticket.category.parent
-            category = f"{parent.name} / {ticket.category.name}" if parent else ticket.category.name
-        rows.append(
-            QueueRow(
-                pk=ticket.pk,
-                url=url_pattern.format(ticket.pk),
-                reference=ticket.reference,
-                subject=ticket.subject,
-                is_swarm=ticket.is_swarm,
-                requester_name=ticket.requester.display_name if people else "",
-                requester_email=ticket.requester.email if people else "",
-                priority=str(PRIORITY_LABELS.get(ticket.priority, ticket.priority)),
-                priority_badge=PRIORITY_BADGES.get(ticket.priority, "text-bg-secondary"),
-                status=str(STATUS_LABELS.get(ticket.status, ticket.status)),
-                status_badge=STATUS_BADGES.get(ticket.status, "text-bg-warning"),
-                tier=str(TIER_LABELS.get(ticket.tier, ticket.tier)),
-                vendor_reference=ticket.vendor_reference if ticket.vendor_id else "",
-                assignee=ticket.assignee.display_name if people and ticket.assignee_id else "",
-                category=category,
-                channel=str(CHANNEL_LABELS.get(ticket.channel, ticket.channel)),
-                created=moment(ticket.created_at, now),
-                updated=moment(ticket.updated_at, now),
-                due=due(ticket.sla_due_at, ticket.sla_breached, now),
-            )
-        )
-    return rows
+    listed = getattr(tickets, "object_list", tickets)
+    if isinstance(listed, QuerySet):
+        fields = ROW_FIELDS + PEOPLE_FIELDS if people else ROW_FIELDS
+        values = listed.values(*fields)
+    else:
+        values = [_values_of(ticket, people) for ticket in listed]
+    return [_row(v, url_pattern, now, people) for v in values]
+
+
+def _row(v: dict, url_pattern: str, now: datetime, people: bool) -> QueueRow:
+    category = ""
+    if people and v["category_id"]:
+        parent = v["category__parent__name"]
+        category = f"{parent} / {v['category__name']}" if parent is not None else v["category__name"]
+    pk = v["pk"]
+    return QueueRow(
+        pk=pk,
+        url=url_pattern.format(pk),
+        reference=format_reference(pk),
+        subject=v["subject"],
+        is_swarm=v["is_swarm"],
+        requester_name=(
+            User.name_from(v["requester__first_name"], v["requester__last_name"], v["requester__username"])
+            if people
+            else ""
+        ),
+        requester_email=v["requester__email"] if people else "",
+        priority=str(PRIORITY_LABELS.get(v["priority"], v["priority"])),
+        priority_badge=PRIORITY_BADGES.get(v["priority"], "text-bg-secondary"),
+        status=str(STATUS_LABELS.get(v["status"], v["status"])),
+        status_badge=STATUS_BADGES.get(v["status"], "text-bg-warning"),
+        tier=str(TIER_LABELS.get(v["tier"], v["tier"])),
+        vendor_reference=v["vendor_reference"] if v["vendor_id"] else "",
+        assignee=(
+            User.name_from(v["assignee__first_name"], v["assignee__last_name"], v["assignee__username"])
+            if people and v["assignee_id"]
+            else ""
+        ),
+        category=category,
+        channel=str(CHANNEL_LABELS.get(v["channel"], v["channel"])),
+        created=moment(v["created_at"], now),
+        updated=moment(v["updated_at"], now),
+        due=due(v["sla_due_at"], v["sla_breached"], now),
+    )
 
 
 def _time(moment_: Moment) -> str:
