@@ -8,6 +8,7 @@
   computes; the ticket in hand is what the database holds.
 """
 
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -29,6 +30,7 @@ from tests import factories
 from tests.tickets.test_api_support import api
 from tickets import services
 from tickets.api_filters import TicketFilter
+from tickets.events import ticket_creating
 from tickets.models import EventKind, Level, Status, Ticket, TicketEvent, Tier
 from tickets.serializers import TicketSerializer
 
@@ -219,29 +221,32 @@ def test_the_ticket_in_hand_is_what_the_database_holds(requester):
         assert (ticket.tier, ticket.sla_due_at is not None) == (Tier.T2, True)
 
 
+@contextmanager
+def _receiving(receiver):
+    """``receiver`` hears ``ticket_creating`` inside the block only."""
+    ticket_creating.connect(receiver, dispatch_uid="test-creating-receiver")
+    try:
+        yield
+    finally:
+        ticket_creating.disconnect(dispatch_uid="test-creating-receiver")
+
+
 @pytest.mark.django_db(transaction=True)  # the statement runs on its own, as in a request
 def test_a_failing_part_leaves_nothing_written(requester):
     """A receiver's row that the database refuses takes the ticket, its event and its notification with it."""
-    from tickets.events import ticket_creating
 
     def bad_clock(sender, plan, **kwargs):
         clock = Clock(metric="first_response", scope=0, cycle=1, state="longer than the column", target_seconds=-1)
         plan.inserts.append(insert_select(clock, exprs={"ticket_id": "new_ticket.id"}, source="new_ticket"))
 
     before = (Ticket.objects.count(), TicketEvent.objects.count(), OutboxMessage.objects.count(), Clock.objects.count())
-    ticket_creating.connect(bad_clock, dispatch_uid="test-bad-clock")
-    try:
-        with pytest.raises(DatabaseError, match="value too long"):
-            _create(requester)
-    finally:
-        ticket_creating.disconnect(dispatch_uid="test-bad-clock")
+    with _receiving(bad_clock), pytest.raises(DatabaseError, match="value too long"):
+        _create(requester)
     after = (Ticket.objects.count(), TicketEvent.objects.count(), OutboxMessage.objects.count(), Clock.objects.count())
     assert after == before
 
 
 def test_a_guard_that_keeps_failing_writes_nothing_and_says_so(requester):
-    from tickets.events import ticket_creating
-
     stale_calls = []
 
     def never_current(sender, plan, **kwargs):
@@ -249,12 +254,8 @@ def test_a_guard_that_keeps_failing_writes_nothing_and_says_so(requester):
         plan.stale.append(lambda: stale_calls.append(1))
 
     before = Ticket.objects.count()
-    ticket_creating.connect(never_current, dispatch_uid="test-never-current")
-    try:
-        with pytest.raises(RuntimeError, match="not written"):
-            _create(requester)
-    finally:
-        ticket_creating.disconnect(dispatch_uid="test-never-current")
+    with _receiving(never_current), pytest.raises(RuntimeError, match="not written"):
+        _create(requester)
     assert Ticket.objects.count() == before
     assert len(stale_calls) == 3 and OutboxMessage.objects.filter(task="tickets.tasks.notify_task").count() == 0
 
