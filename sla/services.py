@@ -159,18 +159,16 @@ def _clock_values(run: ClockRun) -> dict:
     }
 
 
-def sync_ticket_clocks(
-    ticket: Ticket, book: PolicyBook | None = None, *, history: list[TicketEvent] | None = None, new: bool = False
-) -> list[Clock]:
+def sync_ticket_clocks(ticket: Ticket, book: PolicyBook | None = None) -> list[Clock]:
     """Write the clocks ``ticket``'s history implies and its queue summary (due time, breached).
 
     Keeps each clock's ``warned``/``breached`` marks (the sweep's), removes clocks the history
     no longer implies (e.g. after a policy edit and a recompute). The caller holds the
-    transaction and, for a live change, the ticket's row lock. ``new`` says the ticket was
-    just created (its only event is ``history``), which saves reading what cannot exist yet.
+    transaction and, for a live change, the ticket's row lock. (A new ticket's clocks are
+    written with it: ``on_ticket_creating``.)
     """
-    runs = replay_ticket(ticket, book, history)
-    existing = {} if new else {(c.metric, c.scope, c.cycle): c for c in Clock.objects.filter(ticket_id=ticket.pk)}
+    runs = replay_ticket(ticket, book)
+    existing = {(c.metric, c.scope, c.cycle): c for c in Clock.objects.filter(ticket_id=ticket.pk)}
     to_create, to_update = [], []
     for run in runs:
         values = _clock_values(run)

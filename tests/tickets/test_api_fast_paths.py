@@ -161,9 +161,9 @@ def _forget_cached_book() -> None:
 @pytest.mark.parametrize(("impact", "urgency"), [("high", "high"), ("medium", "medium"), ("low", "low")])
 def test_new_ticket_clocks_are_what_the_replay_computes(requester, impact, urgency):
     _forget_cached_book()
-    first = _create(requester, impact, urgency)  # nothing cached: the general path, which caches the book
+    first = _create(requester, impact, urgency)  # nothing cached: the book is loaded (and cached) first
     assert getattr(sla._book_cache, "entry", None) is not None
-    second = _create(requester, impact, urgency)  # the one-statement path
+    second = _create(requester, impact, urgency)  # the cached book
     assert _clock_rows(second) == _clock_rows(first) != []
     for ticket in (first, second):
         summary = (ticket.sla_due_at, ticket.sla_breached)
