@@ -51,8 +51,8 @@ class RoleInfo:
 
 _NOBODY = RoleInfo(groups=frozenset(), tiers=frozenset(), vendor_id=None, is_superuser=False)
 _CACHE_ATTR = "_helpdesk_role_info"
-# The roles of the user ``u``: group names, tiers, vendor, whether they watch a ticket. Also read by the API's token
-# authentication in its own statement (``tickets.authentication``).
+# The roles of the user ``u``: group names, tiers, vendor, whether they watch a ticket. Also read
+# with the signed-in user, in the same statement, by ``tickets.authentication`` (tokens, sessions).
 ROLE_COLUMNS = """
 ARRAY(SELECT g.name FROM core_user_groups ug JOIN auth_group g ON g.id = ug.group_id
       WHERE ug.user_id = u.id ORDER BY g.name),
