@@ -10,11 +10,11 @@ checked against a template reference by the tests.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
-from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import SafeString, mark_safe
@@ -132,8 +132,8 @@ class QueueRow:
     due: Due | None
 
 
-# The columns a row shows, read with ``values()`` when the rows come from a queryset: no model
-# instances (four per row with the requester, assignee and category) are built for a page.
+# The columns a row shows, read with ``values()``: no model instances (four per row with the
+# requester, assignee and category) are built for a page.
 ROW_FIELDS = (
     "pk",
     "subject",
@@ -164,41 +164,20 @@ PEOPLE_FIELDS = (
 )
 
 
-def _values_of(ticket, people: bool) -> dict:
-    """``ROW_FIELDS`` (and ``PEOPLE_FIELDS``) of a ticket instance, as ``values()`` would give them."""
-    values = {name: getattr(ticket, name) for name in ROW_FIELDS}
-    if people:
-        requester, assignee, category = ticket.requester, ticket.assignee, ticket.category
-        values |= {
-            "requester__first_name": requester.first_name,
-            "requester__last_name": requester.last_name,
-            "requester__username": requester.username,
-            "requester__email": requester.email,
-            "assignee_id": ticket.assignee_id,
-            "assignee__first_name": assignee.first_name if assignee else None,
-            "assignee__last_name": assignee.last_name if assignee else None,
-            "assignee__username": assignee.username if assignee else None,
-            "category_id": ticket.category_id,
-            "category__name": category.name if category else None,
-            "category__parent__name": category.parent.name if category and category.parent_id else None,
-        }
-    return values
-
-
 def queue_rows(tickets, *, people: bool = True) -> list[QueueRow]:
-    """Display rows for ``tickets`` (a page or a queryset of tickets, or ticket instances).
+    """Display rows for ``tickets`` (a page of a ticket queryset, or the queryset itself).
 
-    ``people=False`` when requester/assignee/category are not shown (and need not be loaded).
+    ``people=False`` when requester/assignee/category are not shown (and need not be read).
     """
+    fields = ROW_FIELDS + PEOPLE_FIELDS if people else ROW_FIELDS
+    return rows_from_values(getattr(tickets, "object_list", tickets).values(*fields), people=people)
+
+
+def rows_from_values(values: Iterable[dict], *, people: bool) -> list[QueueRow]:
+    """Display rows from ``ROW_FIELDS`` (and ``PEOPLE_FIELDS``) values of tickets."""
     now = timezone.now()
     # One reverse() for the page: the URL of every ticket differs only in its primary key.
     url_pattern = reverse("tickets:detail", args=[0]).replace("/0/", "/{}/")
-    listed = getattr(tickets, "object_list", tickets)
-    if isinstance(listed, QuerySet):
-        fields = ROW_FIELDS + PEOPLE_FIELDS if people else ROW_FIELDS
-        values = listed.values(*fields)
-    else:
-        values = [_values_of(ticket, people) for ticket in listed]
     return [_row(v, url_pattern, now, people) for v in values]
 
 

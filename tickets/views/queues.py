@@ -155,11 +155,7 @@ def queue_home(request):
     user = request.user
     tiers = queue_tiers(user)
     key = pick_queue(user, request.GET.get("queue"), tiers)
-    base = (
-        Ticket.objects.filter(queue_condition(user, key, tiers))
-        .select_related("requester", "assignee", "category__parent")
-        .defer("description", "resolution_note", "priority_reason")
-    )
+    base = Ticket.objects.filter(queue_condition(user, key, tiers))  # rows read with values(): queue_rows
     filterset = QueueFilter(request.GET, queryset=base)
     counts = queue_counts(user, tiers)
     # Unfiltered, the list is the tab's tickets: its count (shared for a few seconds) pages it.
@@ -282,7 +278,7 @@ def vendor_home(request):
     """Vendor contacts: the tickets escalated to their vendor (tier 4), never another vendor's."""
     vendor = get_object_or_404(Vendor, pk=roles.role_info(request.user).vendor_id)
     # Exactly the vendor clause of permissions.visible_tickets: tier 4 and this vendor.
-    base = Ticket.objects.filter(tier=Tier.T4, vendor=vendor).defer("description", "resolution_note")
+    base = Ticket.objects.filter(tier=Tier.T4, vendor=vendor)
     filterset = VendorFilter(request.GET, queryset=base)
     page, sort, status = filtered_page(request, filterset)
     context = {
