@@ -37,6 +37,7 @@ RUN SECRET_KEY=collectstatic-build-only \
     DATABASE_URL=postgresql://x@localhost/x \
     REDIS_URL=redis://localhost:6379/0 \
     ALLOWED_HOSTS=x \
+    SITE_URL=http://x \
     python manage.py collectstatic --noinput --verbosity 0
 
 # The code stays owned by root (the app cannot rewrite itself); only uploads are writable.

@@ -127,6 +127,7 @@ def test_app_services_share_the_production_environment(services, name):
     assert environment["SECRET_KEY"] == "${SECRET_KEY:?set SECRET_KEY}"  # compose refuses to start without it
     assert environment["SECURE_SSL_REDIRECT"] == "false"
     assert "CSRF_TRUSTED_ORIGINS" in environment
+    assert environment["SITE_URL"].startswith("https://")  # links in mail; production requires it
     # the web healthcheck requests http://localhost:8000/, so localhost must be an allowed host
     assert "localhost" in environment["ALLOWED_HOSTS"].split(",")
 
@@ -153,7 +154,7 @@ def test_dockerfile_installs_the_project_without_dev_extras(dockerfile):
 
 def test_dockerfile_collects_static_files_at_build_time(dockerfile):
     step = next(step for step in dockerfile if "collectstatic" in step)
-    for name in ("SECRET_KEY=", "DATABASE_URL=", "REDIS_URL=", "ALLOWED_HOSTS="):
+    for name in ("SECRET_KEY=", "DATABASE_URL=", "REDIS_URL=", "ALLOWED_HOSTS=", "SITE_URL="):
         assert name in step
     # the throwaway build values live in that RUN step only, never in the image's ENV
     env_steps = " ".join(step for step in dockerfile if step.startswith(("ENV ", "ARG ")))

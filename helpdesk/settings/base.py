@@ -272,8 +272,9 @@ LOGGING = {
 # How long a message may sit relayed-but-unfinished before the relay hands it to Celery again.
 OUTBOX_REDELIVER_AFTER_SECONDS = env.int("OUTBOX_REDELIVER_AFTER_SECONDS", default=600)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=20)
-# Absolute address of the site, for links in e-mails.
-SITE_URL = env("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Absolute address of the site, for links in e-mails. Locally it follows the port `make run`
+# serves on (PORT); production requires it (there is no way to guess the public address).
+SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('PORT', default='8000')}").rstrip("/")
 # A requester may reopen a resolved ticket within this many days; then it closes (DESIGN.md).
 TICKET_REOPEN_WINDOW_DAYS = env.int("TICKET_REOPEN_WINDOW_DAYS", default=7)
 # Largest attachment accepted, in bytes (default 10 MB).

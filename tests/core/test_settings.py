@@ -29,6 +29,8 @@ SETTINGS_VARIABLES = (
     "SECURE_HSTS_SECONDS",
     "SECURE_HSTS_PRELOAD",
     "DB_STATEMENT_TIMEOUT_MS",
+    "SITE_URL",
+    "PORT",
 )
 
 
@@ -52,7 +54,12 @@ def settings_env(settings_module: str, **overrides: str | None) -> dict:
 
 
 def production_env(**overrides: str | None) -> dict:
-    values = {"SECRET_KEY": random_secret_key(), "ALLOWED_HOSTS": "helpdesk.example.com", **overrides}
+    values = {
+        "SECRET_KEY": random_secret_key(),
+        "ALLOWED_HOSTS": "helpdesk.example.com",
+        "SITE_URL": "https://helpdesk.example.com",
+        **overrides,
+    }
     return settings_env("helpdesk.settings.production", **values)
 
 
@@ -96,7 +103,7 @@ def test_ssl_redirect_can_be_turned_off_behind_a_tls_proxy():
     assert print_setting("settings.SECURE_HSTS_SECONDS > 0", env) == "True"
 
 
-@pytest.mark.parametrize("variable", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"])
+@pytest.mark.parametrize("variable", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS", "SITE_URL"])
 def test_production_refuses_to_start_without(variable):
     result = run(["manage.py", "check"], production_env(**{variable: None}))
     assert result.returncode != 0
