@@ -21,6 +21,20 @@ if ! command -v apt-get >/dev/null 2>&1; then
 fi
 echo "Installing $PACKAGE (apt-get install $PACKAGE)..."
 export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "$PACKAGE" >/dev/null
+# On a fresh machine the automatic updates that run at boot hold apt's locks for minutes: wait
+# for them (up to APT_LOCK_TIMEOUT seconds) instead of failing. `install` waits for the dpkg
+# lock itself (DPkg::Lock::Timeout); `update` does not wait for the package-lists lock (apt
+# 2.6 fails at once), so it is retried while that lock is what stops it.
+LOCK_TIMEOUT="${APT_LOCK_TIMEOUT:-600}"
+LOCK_WAIT=(-o "DPkg::Lock::Timeout=$LOCK_TIMEOUT")
+deadline=$((SECONDS + LOCK_TIMEOUT))
+until output=$($SUDO apt-get "${LOCK_WAIT[@]}" update -qq 2>&1); do
+    if ! grep -q "Could not get lock" <<<"$output" || [ "$SECONDS" -ge "$deadline" ]; then
+        echo "$output" >&2
+        exit 100
+    fi
+    echo "apt is busy (another package operation holds its lock); waiting..."
+    sleep "${APT_LOCK_RETRY_SECONDS:-5}"
+done
+$SUDO apt-get "${LOCK_WAIT[@]}" install -y -qq --no-install-recommends "$PACKAGE" >/dev/null
 echo "$PACKAGE installed."
