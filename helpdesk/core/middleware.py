@@ -1,3 +1,6 @@
+from django.utils.cache import patch_cache_control
+
+
 class SecurityHeadersMiddleware:
     """Headers Django and django-csp do not set, on every response.
 
@@ -25,3 +28,39 @@ class SecurityHeadersMiddleware:
             if header in response:
                 del response[header]
         return response
+
+
+class PrivateCacheMiddleware:
+    """``Cache-Control: private, no-store`` on every answer that depends on who asks.
+
+    A browser's back button, a shared proxy or a CDN must never keep a signed-in page or an API
+    answer: after a sign-out, on a shared computer, the next person would read it. An answer
+    depends on the user when the request is signed in (session or API token), carries
+    credentials (``Authorization``), or the answer says it varies on ``Cookie`` or
+    ``Authorization``. A view that chose its own ``Cache-Control`` (attachment downloads,
+    static files served by WhiteNoise) keeps it; anonymous public answers stay cacheable.
+
+    Listed first in ``MIDDLEWARE`` so that, on the way out, it sees the ``Vary`` headers the
+    session and CSRF middleware add.
+    """
+
+    PERSONAL_VARY = frozenset({"cookie", "authorization", "*"})
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if not response.has_header("Cache-Control") and self._personal(request, response):
+            patch_cache_control(response, private=True, no_store=True)
+        return response
+
+    def _personal(self, request, response) -> bool:
+        if "HTTP_AUTHORIZATION" in request.META:
+            return True
+        # DRF puts the user it authenticated (by token too) back on the Django request.
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return True
+        vary = {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
+        return bool(vary & self.PERSONAL_VARY)
