@@ -12,6 +12,12 @@ from tickets.views.landing import home
 admin.site.site_header = "Helpdesk administration"
 admin.site.site_title = "Helpdesk admin"
 
+# JSON {"detail": ...} under /api/, the templated pages elsewhere (helpdesk.core.views).
+handler400 = "helpdesk.core.views.bad_request"
+handler403 = "helpdesk.core.views.permission_denied"
+handler404 = "helpdesk.core.views.page_not_found"
+handler500 = "helpdesk.core.views.server_error"
+
 
 def favicon(request):
     """Browsers ask for /favicon.ico on every page, admin included."""

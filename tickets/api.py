@@ -27,6 +27,7 @@ from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from . import permissions, services
 from .api_filters import ORDERINGS, TicketCursorPagination, TicketFilter, TicketFilterBackend
@@ -455,3 +456,6 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 )
 class TokenView(ObtainAuthToken):
     """DRF's ``obtain_auth_token`` with a documented answer."""
+
+    # ObtainAuthToken names DRF's parsers itself; use the project's (a too-deep body is a 400).
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES

@@ -1,18 +1,28 @@
-"""Health endpoint and error views."""
+"""Health endpoint and error views.
+
+The error handlers (``handler400/403/404/500`` in ``helpdesk.urls``) answer the API's JSON
+``{"detail": ...}`` for paths under /api/ and Django's templated pages everywhere else: an API
+client never gets an HTML page, whatever failed (unknown URL, a crash outside DRF's handler).
+"""
 
 from datetime import timedelta
 
 import redis
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import connection
 from django.http import JsonResponse
 from django.utils import timezone
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from helpdesk.embedded import redis_client_kwargs
 
+from .api import json_error
 from .models import Heartbeat
+
+API_PREFIX = "/api/"
 
 
 def _check_database() -> dict:
@@ -61,3 +71,35 @@ def healthz(request):
     healthy = all(check["ok"] for check in checks.values())
     body = {"status": "ok" if healthy else "unhealthy", "version": settings.HELPDESK_VERSION, **checks}
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _is_api(request) -> bool:
+    return request.path_info.startswith(API_PREFIX) or request.path_info == API_PREFIX.rstrip("/")
+
+
+def bad_request(request, exception):
+    """400 (413 for an oversized body under /api/): Django raised SuspiciousOperation outside DRF."""
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent)):
+        return json_error(413, "The request body is too large.")
+    return json_error(400, "The request could not be read.")
+
+
+def permission_denied(request, exception):
+    if not _is_api(request):
+        return defaults.permission_denied(request, exception)
+    return json_error(403, "You do not have permission to perform this action.")
+
+
+def page_not_found(request, exception):
+    # The message of the exception is not shown: it can name URL patterns or lookups.
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)
+    return json_error(404, "Not found.")
+
+
+def server_error(request):
+    if not _is_api(request):
+        return defaults.server_error(request)
+    return json_error(500, "Server error: the request failed on our side and was logged.")
