@@ -5,10 +5,12 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(CURDIR)/$(VENV)/bin
 PORT   ?= 8000
+# Links in mail; honcho hands each process its own PORT, so the web port is fixed here.
+SITE_URL ?= http://127.0.0.1:$(PORT)
 export PATH := $(BIN):$(PATH)
-export PORT
+export PORT SITE_URL
 
-.PHONY: help install run serve test lint format chromium dovecot bench stop status clean
+.PHONY: help install run serve serve-app test lint format chromium dovecot bench stop status clean
 
 help:
 	@echo "make run    - install, migrate, load demo data and start web + Celery worker + beat on http://127.0.0.1:$(PORT)/"
@@ -29,11 +31,17 @@ run: install
 	@$(BIN)/python -m helpdesk.embedded run -- $(MAKE) --no-print-directory serve
 
 # Called by `run` with DATABASE_URL and REDIS_URL set; not meant to be called directly.
+# DATABASE_URL is the schema owner's: it migrates and grants the least-privilege role
+# (DATABASE_APP_ROLE, default helpdesk_app); everything after that connects as that role.
 serve:
 	python manage.py migrate --noinput
+	python manage.py collectstatic --noinput --verbosity 0
+	@url="$$(python manage.py setup_app_role --print-url)" && DATABASE_URL="$$url" $(MAKE) --no-print-directory serve-app
+
+# Called by `serve` with DATABASE_URL set to the application role; not meant to be called directly.
+serve-app:
 	python manage.py seed_demo
 	python manage.py seed_kb
-	python manage.py collectstatic --noinput --verbosity 0
 	@echo ""
 	@echo "  Helpdesk is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)"
 	@echo ""

@@ -80,7 +80,12 @@ def test_beat_runs_celery_beat_once(services):
 
 def test_migrations_run_before_the_app_starts(services):
     migrate = services["migrate"]
-    assert command_line(migrate) == "python manage.py migrate --noinput"
+    assert command_line(migrate) == (
+        "sh -c python manage.py migrate --noinput && python manage.py setup_app_role"
+    )
+    # the schema owner migrates and grants; the app services run as the least-privilege role
+    assert migrate["environment"]["DATABASE_URL"].startswith("postgresql://helpdesk:")
+    assert migrate["environment"]["DATABASE_APP_ROLE"] == "helpdesk_app"
     assert migrate["restart"] == "no"  # a one-shot job, not a daemon
     for name in APP_SERVICES:
         assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
@@ -121,7 +126,9 @@ def test_data_lives_in_named_volumes(compose, services):
 def test_app_services_share_the_production_environment(services, name):
     environment = services[name]["environment"]
     assert environment["DJANGO_SETTINGS_MODULE"] == "helpdesk.settings.production"
-    assert environment["DATABASE_URL"].startswith("postgresql://helpdesk:")
+    # least privilege: the app runs as helpdesk_app; only the migrations run as the owner
+    owner = "helpdesk" if name == "migrate" else "helpdesk_app"
+    assert environment["DATABASE_URL"].startswith(f"postgresql://{owner}:")
     assert environment["DATABASE_URL"].endswith("@postgres:5432/helpdesk")
     assert environment["REDIS_URL"] == "redis://redis:6379/0"
     assert environment["SECRET_KEY"] == "${SECRET_KEY:?set SECRET_KEY}"  # compose refuses to start without it
