@@ -265,10 +265,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    # A refused request (403) is one line on helpdesk.refusals, not a warning with a traceback.
+    "filters": {"refusals": {"()": "helpdesk.core.refusals.OneLineRefusals"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "pgserver": {"level": "WARNING"},
+        "django.request": {"filters": ["refusals"]},
         # One line per task run would drown the log: the relay runs every 5 seconds.
         "celery.app.trace": {"level": env("CELERY_TASK_LOG_LEVEL", default="WARNING")},
         "celery.worker.strategy": {"level": env("CELERY_TASK_LOG_LEVEL", default="WARNING")},
