@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect
 from django.templatetags.static import static
 from django.urls import include, path
@@ -39,7 +40,12 @@ urlpatterns = [
     path("api/", include(sla_ticket_api_urls)),
     path("api/", include("tickets.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # The footer links here: a signed-out visitor is sent to sign in and back (was a bare 401).
+    path(
+        "api/docs/",
+        login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
+        name="api-docs",
+    ),
     path("kb/", include("knowledgebase.urls")),
     path("sla/", include("sla.urls")),
     path("", include("tickets.urls")),

@@ -13,6 +13,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from helpdesk.core.parsers import JSON_MAX_DEPTH
+from tests import factories
 from tickets.models import Ticket
 
 SECRET = "secret-marker"
@@ -231,3 +232,39 @@ def test_a_not_found_raised_outside_drf_is_a_json_404_without_its_message(errors
     response = Client().get("/api/test-plain-404/")
 
     _assert_json_error(response, 404)
+
+
+# --------------------------------------------------------------------------- the "API docs" footer link
+
+
+@pytest.mark.django_db
+def test_api_docs_send_a_signed_out_visitor_to_sign_in_and_back(client, requester):
+    response = client.get("/api/docs/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/login/?next=/api/docs/"
+
+    signed_in = client.post(
+        response["Location"], {"username": requester.username, "password": factories.PASSWORD}, follow=True
+    )
+
+    assert signed_in.redirect_chain[-1][0] == "/api/docs/"
+    assert signed_in.status_code == 200
+    assert "swagger" in signed_in.content.decode().lower()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("who", ["requester", "agent", "manager", "vendor_contact"])
+def test_api_docs_and_their_schema_open_for_anyone_signed_in(client, who, request):
+    client.force_login(request.getfixturevalue(who))
+
+    page = client.get("/api/docs/")
+    script = client.get("/api/docs/", {"script": ""})
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json")
+
+    assert page.status_code == 200
+    assert page["Content-Type"].startswith("text/html")
+    assert script.status_code == 200
+    assert "/api/schema/" in script.content.decode()
+    assert schema.status_code == 200
+    assert "/api/tickets/" in schema.json()["paths"]
