@@ -10,6 +10,8 @@ into 403/400 JSON.
 
 from __future__ import annotations
 
+import re
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
@@ -21,7 +23,7 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import generics, mixins, status, viewsets
+from rest_framework import exceptions, generics, mixins, status, viewsets
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
@@ -66,6 +68,44 @@ ERRORS = {
 def _require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied("You may not do that on this ticket.")
+
+
+def ticket_etag(version: int) -> str:
+    """The ticket's ETag: its ``version``. Weak, because the body also varies with who reads it and
+    with the SLA summary, while the version follows only the changes people make."""
+    return f'W/"{version}"'
+
+
+# One entity tag of an If-Match list: W/"3", "3" or a bare 3 (clients get the quoting wrong).
+_ETAG_RE = re.compile(r'^(?:W/)?"?([0-9]{1,10})"?$', re.IGNORECASE)
+
+
+def if_match_versions(request) -> set[int] | None:
+    """The ticket versions an ``If-Match`` header accepts; None when it is absent or ``*`` (no check).
+
+    Compared weakly (``W/"3"`` matches version 3): the version is what the tag stands for.
+    An unreadable header is a 400 rather than a silent pass.
+    """
+    header = request.headers.get("If-Match", "").strip()
+    if not header or header == "*":
+        return None
+    versions = set()
+    for part in header.split(","):
+        match = _ETAG_RE.match(part.strip())
+        if match is None:
+            raise exceptions.ParseError('If-Match must carry the ticket\'s ETag, for example W/"3".')
+        versions.add(int(match[1]))
+    return versions
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The ETag of the ticket as you read it (e.g. W/"3"): the change is refused with 412 if '
+    "the ticket changed since. Without it the change applies to the current ticket.",
+)
 
 
 class AnyMediaRenderer(JSONRenderer):
@@ -117,13 +157,19 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return TicketSerializer(ticket, context=self.get_serializer_context()).data
 
     def _ticket_response(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
-        return Response(self._ticket_data(pk), status=status_code)
+        data = self._ticket_data(pk)
+        return Response(data, status=status_code, headers={"ETag": ticket_etag(data["version"])})
 
     def _visible_attachments(self, ticket: Ticket) -> QuerySet[Attachment]:
         attachments = ticket.attachments.select_related("message", "uploaded_by")
         if not permissions.can_see_internal(self.request.user, ticket):
             attachments = attachments.filter(Q(message__isnull=True) | Q(message__kind=MessageKind.PUBLIC))
         return attachments
+
+    def retrieve(self, request, pk=None):
+        ticket = self.get_object()
+        data = self.get_serializer(ticket).data
+        return Response(data, headers={"ETag": ticket_etag(ticket.version)})
 
     # ------------------------------------------------------------------ create / update
 
@@ -154,15 +200,22 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         description="Subject and description are fixed after creation; status, tier and assignee change "
         "through the actions. Any other key is refused with a 400 naming it.",
         request=TicketUpdateSerializer,
-        responses={200: TicketSerializer, **ERRORS},
+        parameters=[IF_MATCH],
+        responses={
+            200: TicketSerializer,
+            **ERRORS,
+            412: OpenApiResponse(description="The ticket changed since the ETag sent in If-Match; nothing changed."),
+        },
     )
     def partial_update(self, request, pk=None):
         ticket = self.get_object()
+        expected = if_match_versions(request)
         data = self._input(TicketUpdateSerializer, request)
         if not data:
             return self._ticket_response(ticket.pk)
         _require(permissions.can_work(request.user, ticket))
-        with transaction.atomic():  # both changes or neither
+
+        def change() -> None:
             if "category" in data:
                 services.change_category(ticket_id=ticket.pk, by=request.user, category=data["category"])
             if data.keys() & {"impact", "urgency", "priority", "priority_reason"}:
@@ -175,6 +228,16 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                     priority=data.get("priority"),
                     reason=data.get("priority_reason", ticket.priority_reason if "priority" in data else ""),
                 )
+
+        try:  # both changes or neither, on the version the client read
+            services.change_at_version(ticket_id=ticket.pk, version=expected, change=change)
+        except services.StaleTicket as stale:
+            # The current ETag comes along, so the client can read the ticket again and retry.
+            return Response(
+                {"detail": " ".join(stale.messages), "version": stale.current.version},
+                status=status.HTTP_412_PRECONDITION_FAILED,
+                headers={"ETag": ticket_etag(stale.current.version)},
+            )
         return self._ticket_response(ticket.pk)
 
     # ------------------------------------------------------------------ conversation

@@ -218,6 +218,12 @@ class Ticket(models.Model):
     # nearest due time of the ticket's running SLA/OLA/UC clocks and whether one is breached.
     sla_due_at = models.DateTimeField(null=True, blank=True, editable=False)
     sla_breached = models.BooleanField(default=False, editable=False)
+    # Optimistic concurrency: goes up by one with every change a person (or the lifecycle) makes
+    # to the ticket's own fields, so an edit built on an older read can be refused instead of
+    # silently overwriting (API If-Match/ETag, the version hidden in the page's forms). The SLA
+    # summary above is bookkeeping and does not move it: a sweep must not fail a person's edit.
+    # db_default: rows written by plain SQL (bench seeding) start at 1 too.
+    version = models.PositiveIntegerField(default=1, db_default=1, editable=False)
 
     objects = TicketQuerySet.as_manager()
 

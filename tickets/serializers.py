@@ -160,6 +160,11 @@ class TicketSerializer(serializers.ModelSerializer):
     sla_breached = serializers.BooleanField(
         read_only=True, required=False, help_text="Staff readers only: a clock of the open ticket missed its target."
     )
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="Goes up with every change of the ticket's fields; the ETag carries it. Send it back as "
+        "If-Match on PATCH so an edit built on an older read is refused (412) instead of overwriting.",
+    )
 
     class Meta:
         model = Ticket
@@ -188,6 +193,7 @@ class TicketSerializer(serializers.ModelSerializer):
             "resolution_note",
             "created_at",
             "updated_at",
+            "version",
             "first_response_at",
             "resolved_at",
             "closed_at",
@@ -250,6 +256,7 @@ class TicketSerializer(serializers.ModelSerializer):
         data["resolution_note"] = _text(instance.resolution_note)
         data["created_at"] = _datetime(instance.created_at, tz)
         data["updated_at"] = _datetime(instance.updated_at, tz)
+        data["version"] = instance.version
         data["first_response_at"] = _datetime(instance.first_response_at, tz)
         data["resolved_at"] = _datetime(instance.resolved_at, tz)
         data["closed_at"] = _datetime(instance.closed_at, tz)

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 import re
-import unicodedata
 from email.utils import getaddresses, parseaddr
 
 from django.conf import settings
 from django.utils.crypto import constant_time_compare, salted_hmac
+
+from ..services.text import one_line
 
 TOKEN_SALT = "tickets.mail.reply-token"  # noqa: S105 - an HMAC salt, not a secret
 TOKEN_RE = re.compile(r"^hd(?P<pk>\d{1,12})-(?P<mac>[0-9a-f]{20})$")
@@ -108,9 +109,4 @@ def clean_header(value: str, *, max_length: int = 250) -> str:
     Django refuses header values with newlines (BadHeaderError); cleaning first means a subject
     typed with a line break, or crafted to add a header, is sent as one harmless line.
     """
-    text = "".join(
-        " " if category in {"Cc", "Zl", "Zp"} else "" if category == "Cf" else ch
-        for ch, category in ((ch, unicodedata.category(ch)) for ch in str(value or ""))
-    )
-    text = " ".join(text.split())
-    return text[:max_length].rstrip()
+    return one_line(value)[:max_length].rstrip()

@@ -33,18 +33,22 @@ from .lifecycle import (
 )
 from .linking import link_related, link_to_problem, merge_tickets
 from .people import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_VENDOR, seed_demo, set_agent_tiers, system_user
+from .text import one_line
+from .versions import StaleTicket, change_at_version, lock_at_version
 
 __all__ = [
     "AGENT_TRANSITIONS",
     "DEMO_ACCOUNTS",
     "DEMO_PASSWORD",
     "DEMO_VENDOR",
+    "StaleTicket",
     "add_note",
     "add_reply",
     "add_watcher",
     "assign_ticket",
     "change_category",
     "change_priority",
+    "change_at_version",
     "change_status",
     "claim_ticket",
     "clean_filename",
@@ -58,9 +62,11 @@ __all__ = [
     "join_swarm",
     "link_related",
     "link_to_problem",
+    "lock_at_version",
     "log_phone_call",
     "merge_tickets",
     "notify_managers",
+    "one_line",
     "open_swarm",
     "reopen_ticket",
     "reply_to_closed",

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from helpdesk.core.rows import insert_select, mark_saved
@@ -39,6 +39,7 @@ from ..models import (
     priority_for,
 )
 from .attachments import store_attachments, validate_uploads
+from .text import one_line
 
 NOTIFY_TASK = "tickets.tasks.notify_task"
 
@@ -70,8 +71,9 @@ def _require(allowed: bool, message: str = "You may not do that on this ticket."
         raise PermissionDenied(message)
 
 
-def _clean_text(value: str, what: str, *, max_length: int | None = None) -> str:
-    value = (value or "").strip()
+def _clean_text(value: str, what: str, *, max_length: int | None = None, single_line: bool = False) -> str:
+    """``value`` trimmed (and with ``single_line`` made one line), refused when empty or too long."""
+    value = one_line(value) if single_line else (value or "").strip()
     if not value:
         raise ValidationError(f"{what} is required.")
     if max_length and len(value) > max_length:
@@ -80,7 +82,15 @@ def _clean_text(value: str, what: str, *, max_length: int | None = None) -> str:
 
 
 def _touch(ticket: Ticket, now: datetime, *fields: str) -> None:
+    """Save ``fields`` of a ticket locked by the caller; a change of its own fields bumps ``version``.
+
+    A conversation-only change (a reply that moves no status) saves just ``updated_at`` and
+    keeps the version, so an edit of the priority is not refused because someone replied.
+    """
     ticket.updated_at = now
+    if fields:
+        ticket.version += 1  # the row is locked (``_lock``): no other writer between read and write
+        fields = (*fields, "version")
     ticket.save(update_fields=[*fields, "updated_at"])
 
 
@@ -111,7 +121,7 @@ def create_ticket(
     attachments are checked before anything is written.
     Side effects: a CREATED event and a "received" notification.
     """
-    subject = _clean_text(subject, "Subject", max_length=200)
+    subject = _clean_text(subject, "Subject", max_length=200, single_line=True)
     description = _clean_text(description, "Description")
     uploads = validate_uploads(uploads)
     if category is not None and not category.is_active:
@@ -461,7 +471,9 @@ def close_expired_resolved(*, now: datetime | None = None) -> int:
         )
         if not ids:
             return 0
-        Ticket.objects.filter(pk__in=ids).update(status=Status.CLOSED, closed_at=now, updated_at=now)
+        Ticket.objects.filter(pk__in=ids).update(
+            status=Status.CLOSED, closed_at=now, updated_at=now, version=F("version") + 1
+        )
         TicketEvent.objects.bulk_create(
             [
                 TicketEvent(ticket_id=pk, kind=kind, at=now, data=data)
@@ -513,7 +525,7 @@ def escalate_ticket(
             if not vendor.is_active:
                 raise ValidationError("That vendor is no longer active.")
             ticket.vendor = vendor
-            ticket.vendor_reference = vendor_reference.strip()[:100]
+            ticket.vendor_reference = one_line(vendor_reference)[:100]
         _move_tier(ticket, by, now, target, note, EventKind.ESCALATED)
     return ticket
 
