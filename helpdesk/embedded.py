@@ -137,7 +137,8 @@ def _redis_ping(sock: Path) -> bool:
     if not sock.exists():
         return False
     try:
-        return bool(redis.Redis(unix_socket_path=str(sock), socket_timeout=1).ping())
+        # retry=None: redis-py's client otherwise retries three times with back-off (seconds).
+        return bool(redis.Redis(unix_socket_path=str(sock), socket_timeout=1, retry=None).ping())
     except (redis.RedisError, OSError):
         return False
 
@@ -194,7 +195,7 @@ def stop_redis(root: Path | None = None) -> bool:
         return False
     # The server closes the connection as it exits, which redis-py reports as an error.
     with contextlib.suppress(redis.ConnectionError):
-        redis.Redis(unix_socket_path=str(sock), socket_timeout=10).shutdown(save=True)
+        redis.Redis(unix_socket_path=str(sock), socket_timeout=10, retry=None).shutdown(save=True)
     deadline = time.monotonic() + 10
     while sock.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
