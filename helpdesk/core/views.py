@@ -36,8 +36,16 @@ def _check_database() -> dict:
 
 
 def _check_redis() -> dict:
+    timeout = settings.REDIS_TIMEOUT_SECONDS
     try:
-        client = redis.Redis(socket_timeout=1, socket_connect_timeout=1, **redis_client_kwargs(settings.REDIS_URL))
+        # retry=None: redis-py's own client otherwise retries three times with back-off, which
+        # made a hung Redis cost this page some 15 s.
+        client = redis.Redis(
+            socket_timeout=timeout,
+            socket_connect_timeout=timeout,
+            retry=None,
+            **redis_client_kwargs(settings.REDIS_URL),
+        )
         client.ping()
     except (redis.RedisError, OSError) as exc:
         return {"ok": False, "error": type(exc).__name__}
@@ -65,12 +73,24 @@ def _check_heartbeats(database_ok: bool) -> dict:
 @never_cache
 @require_GET
 def healthz(request):
-    """JSON state of the database, Redis and the last beat/worker heartbeat: 200 if all are fine, else 503."""
+    """JSON state of the database, Redis and the last beat/worker heartbeat, and an overall status.
+
+    ``ok`` (200): all fine. ``degraded`` (200, so a load balancer keeps the node): Redis is out
+    of reach, and perhaps therefore the worker's heartbeat is stale (it gets no tasks without
+    Redis); pages and the API still answer from PostgreSQL and background work waits in the
+    outbox. ``unhealthy`` (503): anything else fails. ``failing`` names the failed checks.
+    """
     database = _check_database()
     checks = {"database": database, "redis": _check_redis(), **_check_heartbeats(database["ok"])}
-    healthy = all(check["ok"] for check in checks.values())
-    body = {"status": "ok" if healthy else "unhealthy", "version": settings.HELPDESK_VERSION, **checks}
-    return JsonResponse(body, status=200 if healthy else 503)
+    failing = [name for name, check in checks.items() if not check["ok"]]
+    if not failing:
+        status = "ok"
+    elif "redis" in failing and set(failing) <= {"redis", "worker"}:
+        status = "degraded"
+    else:
+        status = "unhealthy"
+    body = {"status": status, "failing": failing, "version": settings.HELPDESK_VERSION, **checks}
+    return JsonResponse(body, status=503 if status == "unhealthy" else 200)
 
 
 def _is_api(request) -> bool:

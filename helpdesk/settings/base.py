@@ -150,14 +150,27 @@ SERVER_EMAIL = env("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 REDIS_URL = env("REDIS_URL")
 # Django's cache (short-lived shared figures such as queue tab counts) and the sessions it
 # fronts; Redis database 1 of the same server unless CACHE_URL names another.
+# Redis is a helper, never a single point of failure (helpdesk/core/cache.py): a cache call
+# waits at most REDIS_TIMEOUT_SECONDS to connect and as long for an answer, then counts as a
+# miss, and the process leaves Redis alone for CACHE_RETRY_SECONDS, so a hung Redis costs a
+# page at most one timeout.
+REDIS_TIMEOUT_SECONDS = env.float("REDIS_TIMEOUT_SECONDS", default=0.5)
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
 CACHES = {
     "default": {
         "BACKEND": "helpdesk.core.cache.RedisCache",
         "LOCATION": env("CACHE_URL", default=redis_cache_url(REDIS_URL)),
         "KEY_PREFIX": "helpdesk",
         "KEY_FUNCTION": "helpdesk.core.cache.make_key",  # keys name the database they describe
+        "OPTIONS": {
+            "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+            "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            "retry_seconds": CACHE_RETRY_SECONDS,
+        },
     }
 }
+# cached_db writes every session to PostgreSQL as well, so with the cache out of reach a
+# session is read from there.
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 CELERY_BROKER_URL = REDIS_URL
 CELERY_RESULT_BACKEND = REDIS_URL

@@ -42,6 +42,7 @@ def test_fresh_heartbeats_make_it_healthy(client, settings):
     body = response.json()
     assert set(body) >= KEYS
     assert body["status"] == "ok"
+    assert body["failing"] == []
     assert body["version"] == settings.HELPDESK_VERSION
     assert all(body[name]["ok"] is True for name in ("database", "redis", "beat", "worker"))
     assert body["beat"]["last"] is not None
@@ -82,18 +83,34 @@ def test_a_heartbeat_just_inside_the_limit_is_fine(client, settings):
     assert response.json()["beat"]["ok"] is True
 
 
-def test_unreachable_redis_makes_it_unhealthy(client, settings):
+def test_unreachable_redis_makes_it_degraded_not_unhealthy(client, settings):
+    """Pages work without Redis, so a load balancer must keep the node (200), told it is degraded."""
     _fresh_heartbeats()
     settings.REDIS_URL = "redis+socket:///tmp/does-not-exist.sock"
 
     response = client.get("/healthz")
 
-    assert response.status_code == 503
+    assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "unhealthy"
+    assert body["status"] == "degraded"
+    assert body["failing"] == ["redis"]
     assert body["redis"]["ok"] is False
     assert body["redis"]["error"]
     assert body["database"]["ok"] is True
+
+
+@pytest.mark.parametrize(("stale_name", "status", "code"), [("worker", "degraded", 200), ("beat", "unhealthy", 503)])
+def test_without_redis_only_a_stale_worker_is_part_of_the_degradation(client, settings, stale_name, status, code):
+    """The worker gets no tasks without Redis, so its heartbeat goes stale; beat records its own."""
+    _fresh_heartbeats()
+    record_heartbeat(stale_name, at=timezone.now() - timedelta(seconds=settings.HEARTBEAT_STALE_SECONDS + 60))
+    settings.REDIS_URL = "redis+socket:///tmp/does-not-exist.sock"
+
+    response = client.get("/healthz")
+
+    assert response.status_code == code
+    assert response.json()["status"] == status
+    assert response.json()["failing"] == ["redis", stale_name]
 
 
 def test_post_is_not_allowed(client):
