@@ -80,9 +80,7 @@ def test_beat_runs_celery_beat_once(services):
 
 def test_migrations_run_before_the_app_starts(services):
     migrate = services["migrate"]
-    assert command_line(migrate) == (
-        "sh -c python manage.py migrate --noinput && python manage.py setup_app_role"
-    )
+    assert command_line(migrate) == ("sh -c python manage.py migrate --noinput && python manage.py setup_app_role")
     # the schema owner migrates and grants; the app services run as the least-privilege role
     assert migrate["environment"]["DATABASE_URL"].startswith("postgresql://helpdesk:")
     assert migrate["environment"]["DATABASE_APP_ROLE"] == "helpdesk_app"
@@ -180,3 +178,31 @@ def test_dockerignore_keeps_local_state_and_secrets_out():
     ignored = (PROJECT_DIR / ".dockerignore").read_text().split()
     for entry in (".venv", ".data", ".env", ".git", "staticfiles"):
         assert entry in ignored
+
+
+ONE_SHOT_JOBS = ("migrate",)
+
+
+def test_every_service_restarts_and_is_health_checked(services):
+    """A dead process comes back (restart policy) and a wedged one is seen (health check).
+
+    One-shot jobs are the exception: they must not restart, and the services after them wait
+    for their successful exit instead of a health check.
+    """
+    for name, service in services.items():
+        if name in ONE_SHOT_JOBS:
+            assert service["restart"] == "no"
+            continue
+        assert service.get("restart") in {"always", "unless-stopped"}, name
+        check = service.get("healthcheck") or {}
+        assert check.get("test") and not check.get("disable"), name
+        assert check.get("interval") and check.get("retries"), name
+    assert set(ONE_SHOT_JOBS) <= set(services)
+
+
+def test_worker_and_beat_health_checks(services):
+    assert "celery -A helpdesk inspect ping" in " ".join(services["worker"]["healthcheck"]["test"])
+    beat_check = services["beat"]["healthcheck"]["test"]
+    assert beat_check[:5] == ["CMD", "python", "manage.py", "check_heartbeat", "beat"]
+    # the bound leaves room for several of beat's 15 s heartbeats
+    assert int(beat_check[beat_check.index("--max-age") + 1]) >= 60
