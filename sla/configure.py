@@ -4,7 +4,10 @@ Every function validates the whole change first and raises ``ValidationError`` w
 messages keyed by field (``name``, ``timezone``, ``intervals``, ``holidays``, ``targets``,
 ``is_default``...) or ``__all__``; then writes it in one transaction, so a refused change
 leaves nothing half-saved; and finally calls ``bump_settings_version`` in that transaction,
-so every process drops its cached policy snapshot.
+so every process drops its cached policy snapshot. Row locks: the default policy, other policies
+in ascending id, calendars, then the settings row; a deadlock or serialization failure runs the whole
+change again (``retry_on_conflict``). Open tickets take the change afterwards, each in its own
+transaction (``sla.tasks.recompute_open_task``), never while these rows are locked.
 
 Invariants kept here:
 * a calendar's zone exists, its intervals do not overlap (overnight shifts included) and it
@@ -25,6 +28,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from helpdesk.core.db import retry_on_conflict
 from tickets.models import OPEN_STATUSES, Channel, Priority
 
 from . import clock as bt
@@ -118,6 +122,7 @@ def calendar_problems(data: CalendarInput, *, calendar_id: int | None = None) ->
     return errors
 
 
+@retry_on_conflict
 def save_calendar(*, calendar_id: int | None, data: CalendarInput) -> BusinessCalendar:
     """Create (``calendar_id=None``) or replace a calendar with its intervals and holidays.
 
@@ -158,6 +163,7 @@ def calendar_users(calendar: BusinessCalendar) -> list[str]:
     return sorted(names)
 
 
+@retry_on_conflict
 def delete_calendar(*, calendar_id: int) -> str:
     """Delete a calendar nobody uses; refuse (``ValidationError``) one a policy or target uses. Returns its name."""
     with transaction.atomic():
@@ -287,6 +293,7 @@ def policy_problems(data: PolicyInput, *, policy: Policy | None = None) -> dict[
     return errors
 
 
+@retry_on_conflict
 def save_policy(*, policy_id: int | None, data: PolicyInput) -> Policy:
     """Create (``policy_id=None``) or replace a policy and its targets.
 
@@ -341,6 +348,7 @@ def save_policy(*, policy_id: int | None, data: PolicyInput) -> Policy:
     return policy
 
 
+@retry_on_conflict
 def delete_policy(*, policy_id: int) -> str:
     """Delete a policy other than the default (refused with ``ValidationError``). Returns its name.
 
@@ -359,6 +367,7 @@ def delete_policy(*, policy_id: int) -> str:
     return name
 
 
+@retry_on_conflict
 def move_policy(*, policy_id: int, up: bool) -> bool:
     """Move a non-default policy one place up or down in the matching order; False if it cannot move.
 
@@ -366,7 +375,9 @@ def move_policy(*, policy_id: int, up: bool) -> bool:
     applies only when none of them matches, wherever it stands).
     """
     with transaction.atomic():
-        ordered = list(Policy.objects.select_for_update().filter(is_default=False).order_by("position", "pk"))
+        # Locked in ascending id (README, "Row locks"), then put in matching order.
+        locked = Policy.objects.select_for_update().filter(is_default=False).order_by("pk")
+        ordered = sorted(locked, key=lambda p: (p.position, p.pk))
         index = next((i for i, p in enumerate(ordered) if p.pk == policy_id), None)
         if index is None:
             return False

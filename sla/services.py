@@ -7,6 +7,11 @@
   crossed their warning or due line, records each crossing once under a uniqueness
   constraint, adds it to the ticket history and queues its actions in the outbox, all in one
   transaction. Concurrent sweeps skip each other's rows; a repeated sweep finds nothing.
+
+Row locks (the order is the desk's, README "Row locks"): every change here locks the ticket
+row before its clocks. The sweep finds clocks first, so it locks a clock *and its ticket*
+with ``SKIP LOCKED`` in one statement and never waits: a ticket someone is changing at that
+moment is left to the next sweep (its crossing keeps the due time as its time).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from datetime import datetime
 from django.db import connection, transaction
 from django.utils import timezone
 
+from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.models import User
 from helpdesk.core.rows import insert_select
 from helpdesk.core.services import enqueue
@@ -79,15 +85,27 @@ def bump_settings_version() -> None:
 
 
 def recompute_open_tickets() -> int:
-    """Replay every open ticket's clocks under the current policies, a ticket per transaction."""
+    """Replay every open ticket's clocks under the current policies, a ticket per transaction.
+
+    Invariants: never call it inside a transaction (each ticket's lock must be released before
+    the next is taken, or it would hold every open ticket at once and deadlock with changes
+    that lock two tickets); a ticket whose transaction conflicts is run again on its own.
+    Side effects: rewrites clocks and the queue summary of open tickets.
+    """
     book = load_book()
     ids = list(Ticket.objects.open().order_by("pk").values_list("pk", flat=True))
     for pk in ids:
-        with transaction.atomic():
-            ticket = Ticket.objects.select_for_update(of=("self",)).filter(pk=pk).first()
-            if ticket is not None:
-                sync_ticket_clocks(ticket, book)
+        _recompute_ticket(pk, book)
     return len(ids)
+
+
+@retry_on_conflict
+def _recompute_ticket(ticket_id: int, book: PolicyBook) -> None:
+    """One ticket of the recompute: its row lock first, then its clocks (README, "Row locks")."""
+    with transaction.atomic():
+        ticket = Ticket.objects.select_for_update(of=("self",)).filter(pk=ticket_id).first()
+        if ticket is not None:
+            sync_ticket_clocks(ticket, book)
 
 
 def load_book() -> PolicyBook:
@@ -258,11 +276,12 @@ def on_ticket_event(sender, event: TicketEvent, **kwargs) -> None:
 SWEEP_SQL = """
 WITH crossed AS (
     SELECT c.id, c.ticket_id, c.metric, c.scope, c.cycle, c.{line} AS at
-    FROM sla_clock c
+    FROM sla_clock c JOIN tickets_ticket t ON t.id = c.ticket_id
     WHERE NOT c.{flag} AND c.{line} <= %(now)s
     ORDER BY c.{line}
     LIMIT %(batch)s
-    FOR UPDATE SKIP LOCKED
+    FOR UPDATE OF c SKIP LOCKED
+    FOR NO KEY UPDATE OF t SKIP LOCKED
 ), marked AS (
     UPDATE sla_clock SET {flag} = true FROM crossed WHERE sla_clock.id = crossed.id RETURNING sla_clock.id
 ), recorded AS (
@@ -298,7 +317,7 @@ SELECT (SELECT count(*) FROM recorded), (SELECT count(*) FROM queued), (SELECT c
 def sweep(*, now: datetime | None = None, batch: int = 5000) -> dict[str, int]:
     """Record every warning and breach due by ``now``, each once; queue their actions.
 
-    Two statements (warnings, then breaches), repeated only while a batch comes back full.
+    Two statements (warnings, then breaches), each repeated until a batch records nothing.
     Returns how many of each were recorded.
     """
     now = now or timezone.now()
@@ -306,13 +325,25 @@ def sweep(*, now: datetime | None = None, batch: int = 5000) -> dict[str, int]:
     for kind, line, flag in (("warning", "warn_at", "warned"), ("breached", "due_at", "breached")):
         sql = SWEEP_SQL.format(line=line, flag=flag)
         while True:
-            with transaction.atomic(), connection.cursor() as cursor:
-                cursor.execute(sql, {"now": now, "batch": batch, "kind": kind, "task": CLOCK_EVENT_TASK})
-                count = cursor.fetchone()[0]
+            count = _sweep_batch(sql, {"now": now, "batch": batch, "kind": kind, "task": CLOCK_EVENT_TASK})
             recorded[kind] += count
-            if count < batch:
+            # Until a batch finds nothing: a short batch may have skipped rows another sweep
+            # held, which are free once it committed (rows of a ticket someone is changing
+            # stay for the next sweep).
+            if count == 0:
                 break
     return recorded
+
+
+@retry_on_conflict
+def _sweep_batch(sql: str, params: dict) -> int:
+    """One batch of the sweep in its own transaction (run again on a conflict): crossings recorded.
+
+    A conflict costs this batch a second run, never the batches already committed.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
 
 
 __all__ = [

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from helpdesk.core.db import TransactionConflict
+
 from .. import permissions
 from .lifecycle import assign_ticket, change_status
 
@@ -35,7 +37,8 @@ def apply_bulk_action(*, by, ids: list[int], action: str, assignee=None, status:
     """Run ``action`` on each of ``ids`` that ``by`` may see.
 
     Ids outside ``visible_tickets`` are ignored without saying whether they exist; one refusal
-    (a ValidationError or PermissionDenied from the service) never undoes the others.
+    (a ValidationError, PermissionDenied or TransactionConflict from the service) never
+    undoes the others.
     """
     visible = set(permissions.visible_tickets(by).filter(pk__in=ids).values_list("pk", flat=True))
     result = BulkResult(ignored=[pk for pk in ids if pk not in visible])
@@ -52,6 +55,8 @@ def apply_bulk_action(*, by, ids: list[int], action: str, assignee=None, status:
             result.refused.append((pk, " ".join(exc.messages)))
         except PermissionDenied:
             result.refused.append((pk, "you may not change this ticket"))
+        except TransactionConflict as conflict:  # retried already; the other tickets go on
+            result.refused.append((pk, str(conflict.detail)))
         else:
             result.updated.append(pk)
     return result

@@ -18,6 +18,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.rows import insert_select, mark_saved
 from helpdesk.core.services import enqueue, enqueue_sql
 
@@ -60,10 +61,24 @@ def reopen_window() -> timedelta:
 
 
 def _lock(ticket_id: int) -> Ticket:
+    """Lock one ticket row (``FOR UPDATE``), the first lock of a change (see ``helpdesk.core.db``)."""
     try:
         return Ticket.objects.select_for_update(of=("self",)).get(pk=ticket_id)
     except Ticket.DoesNotExist:
         raise ValidationError("That ticket does not exist.") from None
+
+
+def _lock_tickets(*ticket_ids: int) -> dict[int, Ticket]:
+    """Lock several ticket rows at once, in ascending id (the desk's lock order); by id.
+
+    One statement: PostgreSQL sorts before it locks, so two changes naming the same tickets
+    in any order queue up instead of deadlocking. A missing ticket is refused like ``_lock``.
+    """
+    ids = sorted(set(ticket_ids))
+    locked = {t.pk: t for t in Ticket.objects.select_for_update(of=("self",)).filter(pk__in=ids).order_by("pk")}
+    if len(locked) != len(ids):
+        raise ValidationError("That ticket does not exist.")
+    return locked
 
 
 def _require(allowed: bool, message: str = "You may not do that on this ticket.") -> None:
@@ -200,6 +215,7 @@ def _write_new_ticket(ticket: Ticket, event: TicketEvent) -> None:
     raise RuntimeError("The new ticket was not written: what it depends on kept changing.")
 
 
+@retry_on_conflict
 def log_phone_call(
     *,
     agent,
@@ -239,6 +255,7 @@ def log_phone_call(
 # --------------------------------------------------------------------------- conversation
 
 
+@retry_on_conflict
 def add_reply(
     *, ticket_id: int, by, body: str, channel: str = Channel.PORTAL, uploads: Iterable[UploadedFile] = ()
 ) -> TicketMessage:
@@ -292,6 +309,7 @@ def add_reply(
     return message
 
 
+@retry_on_conflict
 def reply_to_closed(*, ticket_id: int, by, body: str, channel: str = Channel.PORTAL) -> Ticket:
     """A requester writing on a closed ticket gets a new ticket linked to the old one (DESIGN.md).
 
@@ -318,6 +336,7 @@ def reply_to_closed(*, ticket_id: int, by, body: str, channel: str = Channel.POR
     return new
 
 
+@retry_on_conflict
 def add_note(*, ticket_id: int, by, body: str, uploads: Iterable[UploadedFile] = ()) -> TicketMessage:
     """Add an internal note (agents only; never shown to requesters or vendors, nor its files)."""
     body = _clean_text(body, "The note")
@@ -343,6 +362,7 @@ def _set_status(ticket: Ticket, status: str, by, now: datetime) -> None:
     ticket.status = status
 
 
+@retry_on_conflict
 def change_status(*, ticket_id: int, by, status: str) -> Ticket:
     """Move an open ticket between new/open/pending states (see ``AGENT_TRANSITIONS``)."""
     if status not in Status.values:
@@ -368,6 +388,7 @@ def change_status(*, ticket_id: int, by, status: str) -> Ticket:
     return ticket
 
 
+@retry_on_conflict
 def resolve_ticket(*, ticket_id: int, by, resolution_note: str, resolve_incidents: bool = False) -> Ticket:
     """Resolve with a resolution note (the Documentation step); the requester gets the survey.
 
@@ -377,16 +398,24 @@ def resolve_ticket(*, ticket_id: int, by, resolution_note: str, resolve_incident
     note = _clean_text(resolution_note, "A resolution note")
     now = timezone.now()
     with transaction.atomic():
-        ticket = _lock(ticket_id)
+        # The problem and its incidents are locked together in ascending id (an incident may be
+        # older than its problem). Linking locks both tickets, so once the problem is locked its
+        # incidents cannot change; one linked between the read and the lock is locked after.
+        incidents = Ticket.objects.filter(problem_id=ticket_id, status__in=OPEN_STATUSES).values_list("pk", flat=True)
+        locked = _lock_tickets(ticket_id, *(list(incidents) if resolve_incidents else ()))
+        if resolve_incidents and (late := set(incidents.all()) - locked.keys()):
+            locked |= _lock_tickets(*late)
+        ticket = locked[ticket_id]
         _require(permissions.can_work(by, ticket))
         if not ticket.is_open:
             raise ValidationError(f"This ticket is already {ticket.get_status_display().lower()}.")
-        _mark_resolved(ticket, by, now, note, event_data={"note": note})
-        if resolve_incidents and ticket.is_problem:
-            incident_ids = list(ticket.incidents.filter(status__in=OPEN_STATUSES).values_list("pk", flat=True))
-            for incident_id in incident_ids:
+        # Events in ascending ticket id, like the locks (README, "Row locks").
+        for each in sorted(locked.values(), key=lambda t: t.pk):
+            if each.pk == ticket_id:
+                _mark_resolved(ticket, by, now, note, event_data={"note": note})
+            elif ticket.is_problem and each.problem_id == ticket_id and each.is_open:
                 _mark_resolved(
-                    _lock(incident_id),
+                    each,
                     by,
                     now,
                     f"Resolved with problem {ticket.reference}: {note}",
@@ -420,6 +449,7 @@ def _reopen(ticket: Ticket, by, now: datetime, reason: str) -> None:
     record_event(ticket, EventKind.REOPENED, actor=by, at=now, data={"reason": reason})
 
 
+@retry_on_conflict
 def reopen_ticket(*, ticket_id: int, by, reason: str = "") -> Ticket:
     """Reopen a resolved ticket: the requester within the reopen window, an agent at any time before it closes."""
     now = timezone.now()
@@ -440,6 +470,7 @@ def reopen_ticket(*, ticket_id: int, by, reason: str = "") -> Ticket:
     return ticket
 
 
+@retry_on_conflict
 def confirm_resolution(*, ticket_id: int, by) -> Ticket:
     """The requester confirms the fix: the ticket closes."""
     now = timezone.now()
@@ -455,6 +486,7 @@ def confirm_resolution(*, ticket_id: int, by) -> Ticket:
     return ticket
 
 
+@retry_on_conflict
 def close_expired_resolved(*, now: datetime | None = None) -> int:
     """Close resolved tickets whose reopen window has ended (beat task); returns how many.
 
@@ -490,6 +522,7 @@ def close_expired_resolved(*, now: datetime | None = None) -> int:
 # --------------------------------------------------------------------------- tiers
 
 
+@retry_on_conflict
 def escalate_ticket(
     *,
     ticket_id: int,
@@ -530,6 +563,7 @@ def escalate_ticket(
     return ticket
 
 
+@retry_on_conflict
 def escalate_automatically(*, ticket_id: int, reason: str, from_tier: int) -> Ticket | None:
     """Escalate one tier on behalf of the helpdesk itself (an SLA breach action), at most once.
 
@@ -549,6 +583,7 @@ def escalate_automatically(*, ticket_id: int, reason: str, from_tier: int) -> Ti
     return ticket
 
 
+@retry_on_conflict
 def deescalate_ticket(*, ticket_id: int, by, reason: str, to_tier: int | None = None) -> Ticket:
     """Move the ticket down one or more tiers with a note; leaving tier 4 drops the vendor."""
     note = _clean_text(reason, "A de-escalation note")
@@ -599,6 +634,7 @@ def _move_tier(ticket: Ticket, by, now: datetime, target: int, note: str, kind: 
     _notify(ticket, kind.value, tier=target)
 
 
+@retry_on_conflict
 def notify_managers(*, ticket_id: int, by, reason: str) -> Ticket:
     """Hierarchical escalation: tell the managers, without changing the tier."""
     note = _clean_text(reason, "A reason for the managers")
@@ -617,6 +653,7 @@ def _assignable(user, ticket: Ticket) -> bool:
     return roles.is_manager(user) or ticket.tier in roles.agent_tiers(user)
 
 
+@retry_on_conflict
 def claim_ticket(*, ticket_id: int, by) -> Ticket:
     """Take an unassigned ticket of one of your tiers. Refused if someone else holds it."""
     with transaction.atomic():
@@ -632,6 +669,7 @@ def claim_ticket(*, ticket_id: int, by) -> Ticket:
     return ticket
 
 
+@retry_on_conflict
 def take_next(*, by) -> Ticket | None:
     """Claim the oldest highest-priority unassigned open ticket of the agent's tiers.
 
@@ -653,6 +691,7 @@ def take_next(*, by) -> Ticket | None:
     return ticket
 
 
+@retry_on_conflict
 def assign_ticket(*, ticket_id: int, by, assignee) -> Ticket:
     """Give the ticket to ``assignee`` (an agent of its tier, or a manager), or to nobody (None)."""
     with transaction.atomic():
@@ -683,6 +722,7 @@ def _assign(ticket: Ticket, assignee, by) -> None:
         _notify(ticket, "assigned", to=assignee.pk)
 
 
+@retry_on_conflict
 def change_priority(
     *,
     ticket_id: int,
@@ -733,6 +773,7 @@ def change_priority(
     return ticket
 
 
+@retry_on_conflict
 def change_category(*, ticket_id: int, by, category: Category | None) -> Ticket:
     with transaction.atomic():
         ticket = _lock(ticket_id)
@@ -753,6 +794,7 @@ def change_category(*, ticket_id: int, by, category: Category | None) -> Ticket:
     return ticket
 
 
+@retry_on_conflict
 def open_swarm(*, ticket_id: int, by) -> Ticket:
     """Open the ticket to a swarm: agents of any tier may join as collaborators; the tier stays."""
     with transaction.atomic():
@@ -766,6 +808,7 @@ def open_swarm(*, ticket_id: int, by) -> Ticket:
     return ticket
 
 
+@retry_on_conflict
 def join_swarm(*, ticket_id: int, by) -> Ticket:
     with transaction.atomic():
         ticket = _lock(ticket_id)
@@ -777,6 +820,7 @@ def join_swarm(*, ticket_id: int, by) -> Ticket:
     return ticket
 
 
+@retry_on_conflict
 def add_watcher(*, ticket_id: int, by, watcher) -> Ticket:
     """Let ``watcher`` follow the public conversation (CC)."""
     with transaction.atomic():

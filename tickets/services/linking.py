@@ -6,12 +6,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from helpdesk.core.db import retry_on_conflict
+
 from .. import permissions
 from ..events import record_event
 from ..models import EventKind, MessageKind, Status, Ticket, TicketMessage
-from .lifecycle import _lock, _require, _set_status, _touch
+from .lifecycle import _lock_tickets, _require, _set_status, _touch
 
 
+@retry_on_conflict
 def merge_tickets(*, duplicate_id: int, into_id: int, by) -> Ticket:
     """Merge ``duplicate`` into ``into``: its conversation is copied over (each message keeps its
     author, kind and time), its requester and watchers follow ``into``, and the duplicate
@@ -21,9 +24,8 @@ def merge_tickets(*, duplicate_id: int, into_id: int, by) -> Ticket:
         raise ValidationError("A ticket cannot be merged into itself.")
     now = timezone.now()
     with transaction.atomic():
-        # Lock both rows in id order so two merges of the same pair cannot deadlock.
-        first, second = sorted([duplicate_id, into_id])
-        locked = {first: _lock(first), second: _lock(second)}
+        # Both rows in ascending id (README, "Row locks"): two merges of the same pair queue up.
+        locked = _lock_tickets(duplicate_id, into_id)
         duplicate, into = locked[duplicate_id], locked[into_id]
         _require(permissions.can_work(by, duplicate) and permissions.can_work(by, into))
         if not duplicate.is_open:
@@ -60,10 +62,15 @@ def merge_tickets(*, duplicate_id: int, into_id: int, by) -> Ticket:
     return into
 
 
+@retry_on_conflict
 def link_to_problem(*, incident_id: int, problem_id: int | None, by) -> Ticket:
     """Point an incident at a problem ticket (or unlink it with None); the problem is marked as one."""
+    if problem_id == incident_id:
+        raise ValidationError("A ticket cannot be its own problem.")
     with transaction.atomic():
-        incident = _lock(incident_id)
+        # Both tickets in one statement, in ascending id (README, "Row locks").
+        locked = _lock_tickets(incident_id, *(() if problem_id is None else (problem_id,)))
+        incident = locked[incident_id]
         _require(permissions.can_work(by, incident))
         if problem_id is None:
             previous = incident.problem_id
@@ -71,9 +78,7 @@ def link_to_problem(*, incident_id: int, problem_id: int | None, by) -> Ticket:
             _touch(incident, timezone.now(), "problem")
             record_event(incident, EventKind.LINKED, actor=by, data={"problem": None, "previous": previous})
             return incident
-        if problem_id == incident_id:
-            raise ValidationError("A ticket cannot be its own problem.")
-        problem = _lock(problem_id)
+        problem = locked[problem_id]
         _require(permissions.can_work(by, problem))
         if problem.problem_id is not None:
             raise ValidationError(f"{problem.reference} is itself an incident of another problem.")
@@ -84,19 +89,25 @@ def link_to_problem(*, incident_id: int, problem_id: int | None, by) -> Ticket:
             _touch(problem, timezone.now(), "is_problem")
         incident.problem = problem
         _touch(incident, timezone.now(), "problem")
-        record_event(incident, EventKind.LINKED, actor=by, data={"problem": problem.pk})
-        record_event(problem, EventKind.LINKED, actor=by, data={"incident": incident.pk})
+        # Events (and what they make other apps lock) in ascending ticket id, like the rows.
+        events = [(incident, {"problem": problem.pk}), (problem, {"incident": incident.pk})]
+        for ticket, data in sorted(events, key=lambda pair: pair[0].pk):
+            record_event(ticket, EventKind.LINKED, actor=by, data=data)
     return incident
 
 
+@retry_on_conflict
 def link_related(*, ticket_id: int, other_id: int, by) -> Ticket:
     if ticket_id == other_id:
         raise ValidationError("A ticket cannot be related to itself.")
     with transaction.atomic():
-        ticket, other = _lock(ticket_id), _lock(other_id)
+        locked = _lock_tickets(ticket_id, other_id)  # ascending id (README, "Row locks")
+        ticket, other = locked[ticket_id], locked[other_id]
         _require(permissions.can_work(by, ticket) and permissions.can_work(by, other))
         if not ticket.related.filter(pk=other.pk).exists():
             ticket.related.add(other)
-            record_event(ticket, EventKind.LINKED, actor=by, data={"related": other.pk})
-            record_event(other, EventKind.LINKED, actor=by, data={"related": ticket.pk})
+            for one, data in sorted(
+                [(ticket, {"related": other.pk}), (other, {"related": ticket.pk})], key=lambda p: p[0].pk
+            ):
+                record_event(one, EventKind.LINKED, actor=by, data=data)
     return ticket
