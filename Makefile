@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(CURDIR)/$(VENV)/bin
 PORT   ?= 8000
-# Links in mail; honcho hands each process its own PORT, so the web port is fixed here.
+# Links in mail; the web port is fixed here, whatever PORT a process is handed.
 SITE_URL ?= http://127.0.0.1:$(PORT)
 export PATH := $(BIN):$(PATH)
 export PORT SITE_URL
@@ -45,7 +45,7 @@ serve-app:
 	@echo ""
 	@echo "  Helpdesk is starting on http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)"
 	@echo ""
-	honcho start --procfile Procfile --port $(PORT)
+	python -m helpdesk.supervisor --procfile Procfile
 
 chromium:
 	@bash scripts/ensure-chromium.sh
