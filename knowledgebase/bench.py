@@ -109,13 +109,15 @@ FROM (
 ) AS x
 """
 
+# The seeded bodies are plain sentences (no Markdown), so their plain text is the body with its
+# line breaks folded, as ``knowledgebase.markdown.plain_text`` gives it.
 VERSIONS_SQL = """
 INSERT INTO knowledgebase_articleversion (
-    article_id, number, title, summary, body, tags, category_id, visibility, is_known_error, workaround,
+    article_id, number, title, summary, body, body_text, tags, category_id, visibility, is_known_error, workaround,
     author_id, reviewer_id, published_at, is_live
 )
-SELECT id, 1, title, summary, body, tags, category_id, visibility, is_known_error, workaround,
-       created_by_id, %(reviewer)s, created_at, true
+SELECT id, 1, title, summary, body, regexp_replace(body, '\\s+', ' ', 'g'), tags, category_id, visibility,
+       is_known_error, workaround, created_by_id, %(reviewer)s, created_at, true
 FROM knowledgebase_article WHERE id > %(after)s
 """
 

@@ -8,9 +8,11 @@ seeing the last published version, and every published version is kept for the h
 and the diffs.
 
 Search runs on the live versions only: each version stores a weighted ``tsvector``
-(title A, summary and tags B, body and workaround C) that a database trigger computes on
+(title A, summary and tags B, body text and workaround C) that a database trigger computes on
 every INSERT and on every UPDATE of the text columns, whatever wrote the row (services,
 admin, bulk SQL of the benchmark seeding). A partial GIN index covers the live rows.
+``SearchTerm`` counts, per lexeme, the live versions holding it (kept by triggers too), so
+a search can tell a rare, telling word from a common one.
 """
 
 from __future__ import annotations
@@ -157,7 +159,10 @@ class ArticleVersion(models.Model):
     )
     published_at = models.DateTimeField(default=timezone.now)
     is_live = models.BooleanField(default=True)
-    # Computed by the database trigger (migration 0002); never written by Django code.
+    # What a reader sees of ``body``: the rendered Markdown as plain text (``knowledgebase.markdown``),
+    # written with the version. Searched and quoted in snippets, so they never show Markdown syntax.
+    body_text = models.TextField(blank=True, default="", db_default="", editable=False)
+    # Computed by the database trigger (migrations 0002 and 0003); never written by Django code.
     search_vector = SearchVectorField(null=True, editable=False)
 
     class Meta:
@@ -182,6 +187,25 @@ class ArticleVersion(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("knowledgebase:article", args=[self.article_id])
+
+
+class SearchTerm(models.Model):
+    """How many live versions hold a lexeme: the document frequency that weights search words.
+
+    Written only by the statement triggers of migration 0003 (every insert, update and delete
+    of versions, whatever wrote them); the row with the empty lexeme counts the live versions.
+    """
+
+    ALL_DOCUMENTS = ""
+
+    lexeme = models.TextField(primary_key=True)
+    documents = models.IntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["lexeme"], opclasses=["text_pattern_ops"], name="kb_term_prefix_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.lexeme}: {self.documents}"
 
 
 class EventKind(models.TextChoices):

@@ -8,8 +8,18 @@
   (``word:*``) so results follow someone typing. (The prefix is stemmed like any word, so
   "printi" finds nothing until "print" or "printing" is typed: a known limit of prefix
   search on stemmed vectors.)
-* The search page wants every word (AND). Suggestions and known-error matching want any
-  word (OR), with the articles that match every word first, then by rank.
+* The search page wants every word (AND). Suggestions and known-error matching weigh the
+  words by how rare they are among the live articles (``SearchTerm`` holds each lexeme's
+  document frequency; the weight is BM25's inverse document frequency): an article is
+  offered when the words it holds carry at least ``ENOUGH_WEIGHT`` of the query's weight.
+  So a common word ("keeps", "issue", "working") carries little, and an article sharing
+  only such a word with the query is not offered; a word no live article holds (a typo, a
+  name) is left out of the sum rather than making every article fall short. The rule is
+  written as one tsquery (any minimal set of words heavy enough, all of them present), so
+  the GIN index finds exactly the articles offered. Those holding every weighted word come
+  first, then by the weight they hold, then by rank.
+* Snippets quote the version's ``body_text`` (the rendered body as plain text), never the
+  Markdown source.
 * Highlighting comes from ``ts_headline`` with private-use sentinel characters as markers.
   The text around them is HTML-escaped and only the markers become ``<mark>`` tags, so
   whatever an article or a query holds, the only markup in a snippet is ours.
@@ -17,22 +27,29 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import reduce
+from itertools import combinations
+from operator import add
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db.models import BooleanField, F, QuerySet, Value
+from django.db import connection
+from django.db.models import BooleanField, Case, F, FloatField, QuerySet, Value, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from . import permissions
-from .models import SEARCH_CONFIG, ArticleVersion
+from .models import SEARCH_CONFIG, ArticleVersion, SearchTerm
 
 MAX_TERMS = 8
 MAX_TERM_LENGTH = 40
 MIN_PREFIX = 3
 MIN_QUERY_LENGTH = 3
+# Share of the query's weight an article must hold to be suggested (measured on the 30 typed
+# requests of tests/knowledgebase/test_suggestion_precision.py).
+ENOUGH_WEIGHT = 0.6
 HIGHLIGHT_START = "\ue000"
 HIGHLIGHT_STOP = "\ue001"
 SENTINELS = (HIGHLIGHT_START, HIGHLIGHT_STOP)
@@ -53,6 +70,8 @@ def terms_of(text: str) -> list[str]:
 @dataclass(frozen=True)
 class ParsedQuery:
     terms: tuple[str, ...]
+    term_queries: tuple[SearchQuery, ...]  # one per term, the last one a prefix when it can be
+    prefix_index: int | None  # which term is a prefix match, if any
     all_words: SearchQuery  # every word (the last one as a prefix)
     any_word: SearchQuery  # at least one word
 
@@ -62,10 +81,14 @@ class ParsedQuery:
 
 
 def _term_query(term: str, *, prefix: bool) -> SearchQuery:
-    if prefix and len(term) >= MIN_PREFIX and _PREFIXABLE.fullmatch(term):
+    if prefix:
         # Safe as raw tsquery syntax: nothing but [a-z0-9], then the prefix operator.
         return SearchQuery(f"{term}:*", config=SEARCH_CONFIG, search_type="raw")
     return SearchQuery(term, config=SEARCH_CONFIG, search_type="plain")
+
+
+def _prefixable(term: str) -> bool:
+    return len(term) >= MIN_PREFIX and _PREFIXABLE.fullmatch(term) is not None
 
 
 def parse(text: str, *, prefix: bool = True) -> ParsedQuery | None:
@@ -74,12 +97,73 @@ def parse(text: str, *, prefix: bool = True) -> ParsedQuery | None:
     if not terms or sum(len(t) for t in terms) < MIN_QUERY_LENGTH:
         return None
     last = len(terms) - 1
-    queries = [_term_query(term, prefix=prefix and i == last) for i, term in enumerate(terms)]
+    prefix_index = last if prefix and _prefixable(terms[last]) else None
+    queries = tuple(_term_query(term, prefix=i == prefix_index) for i, term in enumerate(terms))
     return ParsedQuery(
         terms=tuple(terms),
+        term_queries=queries,
+        prefix_index=prefix_index,
         all_words=reduce(lambda a, b: a & b, queries),
         any_word=reduce(lambda a, b: a | b, queries),
     )
+
+
+def _document_frequencies(parsed: ParsedQuery) -> tuple[list[int], int]:
+    """How many live versions hold each term (0 for a stop word or an unknown word), and how many there are.
+
+    One statement, two index probes per term. A term the parser splits into several lexemes
+    ("wi-fi") counts as its rarest; the prefix term as the sum over the lexemes it starts.
+    """
+    table = SearchTerm._meta.db_table
+    sql = f"""
+        SELECT t.i::int, coalesce(min(
+            CASE WHEN t.i = %(prefix)s
+                 THEN (SELECT sum(s.documents) FROM {table} s
+                       WHERE s.lexeme ~>=~ x.lexeme AND s.lexeme ~<~ (x.lexeme || '~'))
+                 ELSE (SELECT s.documents FROM {table} s WHERE s.lexeme = x.lexeme)
+            END), 0)::int
+        FROM unnest(%(terms)s::text[]) WITH ORDINALITY AS t(term, i)
+        CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(%(config)s::regconfig, t.term))) AS x(lexeme)
+        GROUP BY t.i
+        UNION ALL
+        SELECT 0, documents FROM {table} WHERE lexeme = %(all)s
+    """  # noqa: S608 - the table name is our model's; every value is a parameter
+    # The prefix lexemes are [a-z0-9] only (see _PREFIXABLE), so '~' sorts after all of them.
+    prefix = -1 if parsed.prefix_index is None else parsed.prefix_index + 1
+    params = {"terms": list(parsed.terms), "prefix": prefix, "config": SEARCH_CONFIG, "all": SearchTerm.ALL_DOCUMENTS}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = dict(cursor.fetchall())
+    total = rows.pop(0, 0)
+    return [rows.get(i + 1, 0) for i in range(len(parsed.terms))], total
+
+
+def term_weights(parsed: ParsedQuery) -> list[float]:
+    """The weight of each term: BM25's inverse document frequency, 0 for a word no live article holds.
+
+    A word in nearly every article weighs close to nothing; a word in one article of many, a lot.
+    """
+    frequencies, total = _document_frequencies(parsed)
+    return [math.log(1 + (total - df + 0.5) / (df + 0.5)) if df > 0 else 0.0 for df in frequencies]
+
+
+def _enough_words(parsed: ParsedQuery, weights: list[float]) -> SearchQuery | None:
+    """A tsquery true exactly when a version holds words carrying ``ENOUGH_WEIGHT`` of the query's weight.
+
+    The OR of the minimal heavy-enough sets of words (each an AND); at most 8 words, so at most
+    70 sets. None when no word weighs anything (nothing to match).
+    """
+    weighted = [i for i, weight in enumerate(weights) if weight > 0]
+    if not weighted:
+        return None
+    need = ENOUGH_WEIGHT * sum(weights[i] for i in weighted) - 1e-9
+    minimal: list[tuple[int, ...]] = []
+    for size in range(1, len(weighted) + 1):
+        for chosen in combinations(weighted, size):
+            if sum(weights[i] for i in chosen) >= need and not any(set(m) <= set(chosen) for m in minimal):
+                minimal.append(chosen)
+    clauses = [reduce(lambda a, b: a & b, (parsed.term_queries[i] for i in chosen)) for chosen in minimal]
+    return reduce(lambda a, b: a | b, clauses)
 
 
 def _ranked(versions: QuerySet[ArticleVersion], matcher: SearchQuery) -> QuerySet[ArticleVersion]:
@@ -93,25 +177,42 @@ def _ranked(versions: QuerySet[ArticleVersion], matcher: SearchQuery) -> QuerySe
 def _best_matches(
     versions: QuerySet[ArticleVersion], parsed: ParsedQuery, *, limit: int, fields: tuple[str, ...]
 ) -> list[ArticleVersion]:
-    """The ``limit`` best rows matching any word, those matching every word first: one query.
+    """The ``limit`` best versions holding enough of the query's weight, those with every weighted word first.
 
-    ``(every word, best first LIMIT n) UNION ALL (some words, best first LIMIT n) LIMIT n``:
-    PostgreSQL runs the second branch only when the first has fewer than ``n`` rows, so
-    a common word in a long subject does not make it rank a large share of the articles.
+    Two statements: the document frequencies, then
+    ``(every word, best first LIMIT n) UNION ALL (enough words, heaviest first LIMIT n) LIMIT n``;
+    PostgreSQL runs the second branch only when the first has fewer than ``n`` rows.
     """
+    weights = term_weights(parsed)
+    enough = _enough_words(parsed, weights)
+    if enough is None:
+        return []
+    weighted = [i for i, weight in enumerate(weights) if weight > 0]
+    every_word = reduce(lambda a, b: a & b, (parsed.term_queries[i] for i in weighted))
+    held = reduce(
+        add,
+        (
+            Case(When(search_vector=parsed.term_queries[i], then=Value(weights[i])), default=Value(0.0))
+            for i in weighted
+        ),
+    )
 
     def branch(rows: QuerySet[ArticleVersion], matcher: SearchQuery, every: bool) -> QuerySet[ArticleVersion]:
-        return (
-            _ranked(rows, matcher).annotate(every_word=Value(every, output_field=BooleanField())).only(*fields)[:limit]
+        ranked = _ranked(rows, matcher).annotate(
+            every_word=Value(every, output_field=BooleanField()),
+            weight=Value(1.0, output_field=FloatField()) if every else held,
         )
+        if not every:
+            ranked = ranked.order_by("-weight", "-rank", "-article__helpful_count", "-published_at", "-pk")
+        return ranked.only(*fields)[:limit]
 
-    every = branch(versions, parsed.all_words, True)
-    if len(parsed.terms) == 1:
-        return list(every)
-    some = branch(versions.exclude(search_vector=parsed.all_words), parsed.any_word, False)
-    found = list(every.union(some, all=True)[:limit])
+    first = branch(versions, every_word, True)
+    if len(weighted) == 1:
+        return list(first)
+    rest = branch(versions.exclude(search_vector=every_word), enough, False)
+    found = list(first.union(rest, all=True)[:limit])
     # UNION ALL keeps the branches in order in practice; sorting the few rows makes it certain.
-    return sorted(found, key=lambda v: (not v.every_word, -v.rank))
+    return sorted(found, key=lambda v: (not v.every_word, -v.weight, -v.rank))
 
 
 def search_versions(user, parsed: ParsedQuery) -> QuerySet[ArticleVersion]:
@@ -132,7 +233,7 @@ def search_versions(user, parsed: ParsedQuery) -> QuerySet[ArticleVersion]:
                 highlight_all=True,
             ),
             snippet_marked=SearchHeadline(
-                "body",
+                "body_text",
                 parsed.all_words,
                 config=SEARCH_CONFIG,
                 start_sel=HIGHLIGHT_START,
@@ -143,18 +244,18 @@ def search_versions(user, parsed: ParsedQuery) -> QuerySet[ArticleVersion]:
                 fragment_delimiter=" … ",
             ),
         )
-        .defer("body", "workaround", "search_vector")
+        .defer("body", "body_text", "workaround", "search_vector")
     )
 
 
 def suggest_versions(user, parsed: ParsedQuery, *, limit: int = 5) -> list[ArticleVersion]:
-    """Up to ``limit`` live articles matching any word (all words first): one query."""
+    """Up to ``limit`` live articles holding enough of the query's weight (every word first): two queries."""
     fields = ("pk", "article_id", "title", "summary", "is_known_error")
     return _best_matches(permissions.live_versions(user), parsed, limit=limit, fields=fields)
 
 
 def known_error_versions(user, text: str, *, limit: int = 3) -> list[ArticleVersion]:
-    """Known errors matching ``text`` (a ticket's subject), best first: one query, none if no words."""
+    """Known errors holding enough of ``text``'s weight (a ticket's subject), best first; none if no words."""
     parsed = parse(text, prefix=False)
     if parsed is None:
         return []

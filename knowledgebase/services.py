@@ -48,6 +48,7 @@ from tickets.models import Ticket
 from tickets.permissions import get_ticket_for
 
 from . import permissions
+from .markdown import plain_text
 from .models import (
     Article,
     ArticleEvent,
@@ -207,8 +208,9 @@ def submit_article(*, article_id: int, by) -> Article:
 def publish_article(*, article_id: int, by) -> ArticleVersion:
     """in_review -> published, by a reviewer other than the last editor.
 
-    Side effects: a new numbered ``ArticleVersion`` (a snapshot of the text, with its author
-    and reviewer) becomes the live one; the previous live version stays in the history.
+    Side effects: a new numbered ``ArticleVersion`` (a snapshot of the text and of its plain
+    text for search, with its author and reviewer) becomes the live one; the previous live
+    version stays in the history. The database counts the new version's search terms.
     """
     with transaction.atomic():
         article = _lock(article_id)
@@ -224,6 +226,7 @@ def publish_article(*, article_id: int, by) -> ArticleVersion:
             article=article,
             number=number,
             **{name: getattr(article, name) for name in CONTENT_FIELDS},
+            body_text=plain_text(article.body),
             author_id=article.updated_by_id,
             reviewer=by,
             published_at=now,

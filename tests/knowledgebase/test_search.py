@@ -41,12 +41,45 @@ def test_the_last_word_is_a_prefix_while_typing(people, corpus):
     assert not search.search_versions(people["requester"], search.parse("dro vpn")).exists()
 
 
-def test_suggestions_take_any_word_with_full_matches_first(people, corpus):
+def test_suggestions_weigh_words_by_rarity(people, corpus):
+    # "printer" is in three of the four articles: it weighs little next to "offline" (one),
+    # so the articles holding only "printer" are not offered; "monday" is in none and is left out.
     suggested = search.suggest_versions(people["requester"], search.parse("printer offline since monday"))
-    assert titles(suggested)[0] == "Printer shows offline"
-    assert set(titles(suggested)) == {"Printer shows offline", "Paper jams on floor 3", "Scanned documents are blank"}
+    assert titles(suggested) == ["Printer shows offline"]
     full = search.suggest_versions(people["requester"], search.parse("printer glass"))
-    assert titles(full)[0] == "Scanned documents are blank"
+    assert titles(full) == ["Scanned documents are blank"]
+    # One word alone is enough when it is the query's only word, however common.
+    assert len(search.suggest_versions(people["requester"], search.parse("printer"))) == 3
+
+
+def test_suggestions_put_articles_with_every_word_first(people, corpus, publish_as):
+    publish_as(title="VPN asks for the password every hour", summary="It wants it again.", body="Type it.")
+    publish_as(title="Password expired", summary="Change it.", body="Use the portal.")
+    suggested = titles(search.suggest_versions(people["requester"], search.parse("vpn password hour")))
+    # Every word first; then "VPN drops every hour" (two of the three words, most of the weight);
+    # "Password expired" shares one word only and is not offered.
+    assert suggested == ["VPN asks for the password every hour", "VPN drops every hour"]
+
+
+def test_document_frequencies_follow_every_write(people, publish_as):
+    """The term counts behind the weights are exact after publishing, revising and archiving."""
+    from knowledgebase.models import SearchTerm
+
+    def documents(lexeme: str) -> int:
+        row = SearchTerm.objects.filter(lexeme=lexeme).first()
+        return row.documents if row else 0
+
+    first = publish_as(title="Docking station flickers", body="Replug the docking cable.")
+    publish_as(title="Monitor flickers", body="Check the cable.")
+    assert (documents("flicker"), documents("dock"), documents("cabl")) == (2, 1, 2)
+    assert documents(SearchTerm.ALL_DOCUMENTS) == 2
+    services.update_article(article_id=first.pk, by=people["agent"], **content(title="Docking station is dead"))
+    services.submit_article(article_id=first.pk, by=people["agent"])
+    services.publish_article(article_id=first.pk, by=people["manager"])
+    # The old live version no longer counts; the new one holds "dock" but not "flicker" nor "cabl".
+    assert (documents("flicker"), documents("dock"), documents("cabl")) == (1, 1, 1)
+    services.archive_article(article_id=first.pk, by=people["manager"])
+    assert (documents("dock"), documents(SearchTerm.ALL_DOCUMENTS)) == (0, 1)
 
 
 @pytest.mark.parametrize(
@@ -114,7 +147,7 @@ def test_vector_is_current_after_every_way_of_writing(people, publish_as):
     assert _vector_matches(version.pk, "quota") and not _vector_matches(version.pk, "mailbox")
 
     version.refresh_from_db()
-    version.body = "Empty the deleted items folder."
+    version.body_text = "Empty the deleted items folder."  # the searched text of the body
     version.save()  # a full save writes search_vector too: the trigger recomputes it
     assert _vector_matches(version.pk, "folder")
 
@@ -169,3 +202,45 @@ def test_search_vector_has_a_partial_gin_index(db):
         (definition,) = cursor.fetchone()
     assert "USING gin (search_vector)" in definition
     assert "WHERE is_live" in definition
+
+
+MARKDOWN_BODY = """## Symptoms
+The **printer** on floor 3 shows *offline* in `lpstat`.
+
+## Fix
+1. Print a [test page](https://help.example.com/printers) from the tray.
+2. Restart the spooler:
+
+```
+sudo systemctl restart cups
+```
+
+| Model | Tray |
+|-------|------|
+| HP 4050 | 2 |
+
+> Ask a colleague first.
+"""
+# Markdown syntax a snippet must never show: heading marks, list numbers, emphasis, code
+# fences, table rules, quote marks, link targets.
+MARKDOWN_SYNTAX = ["##", "**", "1.", "2.", "`", "|", "---", "](", "https://", ">", "*offline*"]
+
+
+def test_snippets_quote_the_rendered_text_in_the_page_and_the_api(client, people, publish_as):
+    from rest_framework.test import APIClient
+
+    publish_as(title="Printer offline on floor 3", body=MARKDOWN_BODY)
+    client.force_login(people["requester"])
+    page = client.get("/kb/search/", {"q": "printer spooler"}).content.decode()
+    snippet_html = page.split('class="small text-body-secondary mb-0 kb-snippet">', 1)[1].split("</p>", 1)[0]
+    api = APIClient()
+    api.force_authenticate(people["requester"])
+    (result,) = api.get("/api/kb/search/", {"q": "printer spooler"}).json()["results"]
+    for snippet in (snippet_html, result["snippet_html"]):
+        text = snippet.replace("<mark>", "").replace("</mark>", "")
+        assert not [syntax for syntax in MARKDOWN_SYNTAX if syntax in text], text
+        assert "<mark>spooler</mark>" in snippet
+        assert "test page" in text or "Restart the" in text
+    # Link targets and code are not searched as words of the article either.
+    assert not search.search_versions(people["requester"], search.parse("help.example.com")).exists()
+    assert search.search_versions(people["requester"], search.parse("systemctl cups")).exists()
