@@ -8,19 +8,22 @@ from datetime import datetime
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
+from rest_framework.test import APIClient
 
-from helpdesk.core.db import TransactionConflict
+from helpdesk.core.db import ATTEMPTS, TransactionConflict
 from helpdesk.core.models import OutboxMessage
 from sla import configure
 from sla import services as sla_services
 from sla.defaults import ensure_defaults
 from sla.models import Clock, ClockState, Policy
 from sla.tasks import recompute_open_task
-from tests import factories
+from tests import db_faults, factories
+from tests.tickets.ticket_page_helpers import page_text, snapshot, url
 from tickets import services
 from tickets.models import EventKind, Status, Ticket, TicketEvent, Tier
 
 pytestmark = pytest.mark.django_db(transaction=True)
+inject_deadlock = db_faults.inject_deadlock  # the fixture, for this module's tests
 
 
 def run_threads(target, count: int) -> list:
@@ -180,3 +183,53 @@ def test_every_pair_of_actions_on_one_ticket_ends_consistent():
     # Retrying absorbs the rare deadlock left; none may be given up on in a pair.
     assert conflicts == []
     assert ran >= len(PAIRS)  # most pairs both succeed; a refusal is the lifecycle's own rule
+
+
+# --------------------------------------------------------------------------- a deadlock reported by PostgreSQL
+
+
+def test_a_deadlocked_change_runs_again_and_happens_once(inject_deadlock):
+    manager, ticket = factories.make_manager(), factories.make_ticket()
+    inject_deadlock("tickets_ticket", when="n <= 2")  # the first two runs are aborted
+    services.change_status(ticket_id=ticket.pk, by=manager, status=Status.PENDING_REQUESTER)
+    assert db_faults.calls() > 2  # two aborted runs, then the one that wrote
+    ticket.refresh_from_db()
+    assert ticket.status == Status.PENDING_REQUESTER
+    assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.STATUS_CHANGED).count() == 1
+    assert Clock.objects.filter(ticket=ticket, state=ClockState.PAUSED).exists()  # the SLA followed once
+
+
+def test_a_change_that_keeps_deadlocking_is_refused_and_writes_nothing(inject_deadlock):
+    manager, ticket = factories.make_manager(), factories.make_ticket()
+    before = snapshot(ticket)
+    inject_deadlock("tickets_ticket")
+    with pytest.raises(TransactionConflict):
+        services.link_to_problem(incident_id=ticket.pk, problem_id=factories.make_ticket().pk, by=manager)
+    assert db_faults.calls() == ATTEMPTS
+    assert snapshot(ticket) == {**before, "tickets": before["tickets"] + 1}
+
+
+def test_the_api_answers_409_with_a_json_detail_never_500(inject_deadlock):
+    manager, ticket = factories.make_manager(), factories.make_ticket()
+    before = snapshot(ticket)
+    inject_deadlock("tickets_ticket")
+    client = APIClient()
+    client.force_authenticate(manager)
+    response = client.post(f"/api/tickets/{ticket.pk}/transition/", {"status": "open"}, format="json")
+    assert response.status_code == 409
+    assert response["Content-Type"].startswith("application/json")
+    assert "nothing was saved" in response.json()["detail"]
+    assert snapshot(ticket) == before
+
+
+def test_the_ticket_page_says_nothing_was_saved(client, inject_deadlock):
+    manager, ticket = factories.make_manager(), factories.make_ticket()
+    before = snapshot(ticket)
+    inject_deadlock("tickets_ticket")
+    client.force_login(manager)
+    response = client.post(url(ticket, "escalate"), {"reason": "Needs the network team", "to_tier": "2"})
+    assert response.status_code < 500
+    assert snapshot(ticket) == before
+    page = client.get(url(ticket))
+    assert "nothing was saved" in page_text(page)
+    assert "Needs the network team" in page.content.decode()  # what was typed is kept
