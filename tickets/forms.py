@@ -110,7 +110,17 @@ class NoteForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class AssignForm(forms.Form):
+class VersionedForm(forms.Form):
+    """A form that changes the ticket's own fields: it carries the ticket version it was shown with.
+
+    The action refuses the change if the ticket moved on since (someone else changed it) and
+    shows both values instead of overwriting theirs; a form sent without it is not checked.
+    """
+
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
+
+
+class AssignForm(VersionedForm):
     assignee = forms.ModelChoiceField(
         queryset=get_user_model().objects.none(), required=False, label="Assignee", empty_label="Nobody"
     )
@@ -130,7 +140,7 @@ class AssignForm(forms.Form):
         self.fields["assignee"].label_from_instance = lambda user: user.display_name
 
 
-class StatusForm(forms.Form):
+class StatusForm(VersionedForm):
     status = forms.ChoiceField(choices=Status.choices, label="Status")
 
     def __init__(self, *args, allowed: list[str] | None = None, **kwargs):
@@ -141,7 +151,7 @@ class StatusForm(forms.Form):
             self.fields["status"].widget.choices = [(v, label) for v, label in Status.choices if v in allowed]
 
 
-class PriorityForm(forms.Form):
+class PriorityForm(VersionedForm):
     impact = forms.ChoiceField(choices=Level.choices, label="Impact")
     urgency = forms.ChoiceField(choices=Level.choices, label="Urgency")
     priority = forms.TypedChoiceField(
@@ -160,7 +170,7 @@ class PriorityForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class CategoryForm(forms.Form):
+class CategoryForm(VersionedForm):
     category = forms.ModelChoiceField(
         queryset=Category.objects.none(), required=False, label="Category", empty_label="No category"
     )
@@ -178,7 +188,7 @@ def _tier_choices(tiers) -> list[tuple[int, str]]:
     return [(int(t), Tier(t).label) for t in tiers]
 
 
-class EscalateForm(forms.Form):
+class EscalateForm(VersionedForm):
     reason = forms.CharField(
         widget=_textarea(4),
         label="Escalation note",
@@ -210,7 +220,7 @@ class EscalateForm(forms.Form):
         self.fields["vendor"].queryset = Vendor.objects.filter(is_active=True)
 
 
-class DeescalateForm(forms.Form):
+class DeescalateForm(VersionedForm):
     reason = forms.CharField(widget=_textarea(4), label="De-escalation note")
     to_tier = forms.TypedChoiceField(choices=[], coerce=int, label="Move down to")
 
@@ -230,7 +240,7 @@ class NotifyManagersForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(VersionedForm):
     resolution_note = forms.CharField(
         widget=_textarea(4), label="Resolution note", help_text="What fixed it; the requester sees this."
     )

@@ -33,14 +33,24 @@ def ticket(requester):
     return factories.make_ticket(requester, subject="Laptop will not boot")
 
 
-def refused(client, ticket, action, data, expected_text, *, status=400):
-    """POST ``data`` to ``action``: refused with ``expected_text`` shown in the page, nothing changed."""
+def refused(client, ticket, action, data, expected_text, *, status=None):
+    """POST ``data`` to ``action``: refused, nothing changed, and back on the ticket page (a GET
+    URL, Post/Redirect/Get) where ``expected_text`` is shown; returns that page. With ``status``
+    (403, 404: not allowed at all) the answer itself is that error page."""
     before = snapshot(ticket)
     response = client.post(url(ticket, action), data)
-    assert response.status_code == status
-    assert expected_text in page_text(response)
+    if status is not None:
+        assert response.status_code == status
+        assert expected_text in page_text(response)
+        assert snapshot(ticket) == before
+        return response
+    assert response.status_code == 303
+    assert response["Location"] == url(ticket)
     assert snapshot(ticket) == before
-    return response
+    page = client.get(response["Location"])
+    assert page.status_code == 200
+    assert expected_text in page_text(page)
+    return page
 
 
 def done(client, ticket, action, data=None, *, to=None):

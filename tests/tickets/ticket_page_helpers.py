@@ -28,6 +28,7 @@ SNAPSHOT_FIELDS = (
     "merged_into_id",
     "problem_id",
     "updated_at",
+    "version",
 )
 
 

@@ -14,6 +14,8 @@ from typing import TypeVar
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
+from helpdesk.core.db import retry_on_conflict
+
 from ..models import Ticket
 from .lifecycle import _lock
 
@@ -59,13 +61,14 @@ def lock_at_version(*, ticket_id: int, version: int | Collection[int] | None) ->
     return ticket
 
 
+@retry_on_conflict
 def change_at_version(*, ticket_id: int, version: int | Collection[int] | None, change: Callable[[], R]) -> R:
     """Run ``change`` (service calls on ticket ``ticket_id``) only if the ticket is still at ``version``.
 
     One transaction: the row is locked and compared (``lock_at_version``), then ``change`` runs
     and commits with it, or nothing is written (``StaleTicket``, or whatever ``change`` raises).
     Invariant: ``change`` touches only the database, as the services do (mail goes through the
-    outbox).
+    outbox), because a deadlock runs the whole transaction again (``retry_on_conflict``).
     """
     with transaction.atomic():
         lock_at_version(ticket_id=ticket_id, version=version)

@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..panels import panels_for
 from . import ticket_actions
-from .ticket_forms import MODAL_FORMS, allowed_statuses, page_forms
+from .ticket_forms import MODAL_FORMS, allowed_statuses, page_forms, take_refused_form
 from .ticket_history import describe, ticket_ids_in
 
 
@@ -143,9 +143,16 @@ def _links(ticket: Ticket, visible: set[int]) -> dict[str, object]:
 
 
 def render_detail(request, pk: int, *, bound: dict | None = None, status: int = 200):
-    """The ticket page for ``request.user`` (404 if hidden); ``bound`` keeps a failed form's input."""
+    """The ticket page for ``request.user`` (404 if hidden).
+
+    ``bound`` puts failed forms back with their input; by default the form a refused action
+    kept in the session for this ticket (``take_refused_form``, read once: a reload shows the
+    page as it is).
+    """
     user = request.user
     ticket = permissions.get_ticket_for(user, pk, queryset=detail_queryset(user))
+    if bound is None:
+        bound = take_refused_form(request, ticket, open_incidents=open_incident_count(ticket))
     can = action_flags(user, ticket)
     files_by_message: dict[int | None, list[Attachment]] = defaultdict(list)
     for attachment in ticket.visible_attachments:

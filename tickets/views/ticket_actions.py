@@ -2,8 +2,12 @@
 
 Every action: POST only, signed in, the ticket through ``get_ticket_for`` (404 if hidden), the
 permission predicate (403), the form (shape only), ONE service call, then back to the ticket
-with a success message. A refusal (invalid form or the service's ``ValidationError``) writes
-nothing and shows the ticket page again with HTTP 400, the message and the input kept.
+with a success message. A refusal (invalid form or the service's ``ValidationError``), a change
+that concurrent ones kept aborting (``TransactionConflict``) and an edit built on an older
+version of the ticket (``StaleTicket``) write nothing and go back to the ticket page too
+(Post/Redirect/Get, 303): the form, what was typed and its errors are kept in the session for
+the next read of the page, so the page the user lands on can be reloaded (the action's own URL
+answers only POST: a reload there was the browser's bare "405").
 """
 
 from __future__ import annotations
@@ -14,14 +18,17 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import path
 from django.views.decorators.http import require_POST
 
+from helpdesk.core.db import TransactionConflict
+
 from .. import permissions, services
 from ..models import OPEN_STATUSES, Ticket, Tier, format_reference
 from .landing import landing_url
-from .ticket_forms import make_form
+from .ticket_forms import conflict_lines, keep_refused_form, make_form
 
 Predicate = Callable[[object, Ticket], bool]
 
@@ -56,12 +63,24 @@ def ticket_action(form_name: str | None, *, allowed: Predicate):
                 if not form.is_valid():
                     return _refused(request, ticket, form_name, form, _form_error_text(form))
                 data = form.cleaned_data
+            version = data.get("version")
             try:
-                result = func(request, ticket, data)
+                if version is None:
+                    result = func(request, ticket, data)
+                else:
+                    # The change and the version check in one transaction on the locked row.
+                    result = services.change_at_version(
+                        ticket_id=ticket.pk, version=version, change=lambda: func(request, ticket, data)
+                    )
+            except services.StaleTicket as stale:
+                return _conflict(request, ticket, form_name, form, stale)
             except ValidationError as error:
-                if form is not None:
-                    form.add_error(None, error)
-                return _refused(request, ticket, form_name, form, _error_text(error))
+                return _refused(request, ticket, form_name, form, _error_text(error), errors=error.messages)
+            except TransactionConflict as conflict:
+                # Concurrent changes kept aborting it (already retried): nothing was saved; say so
+                # and keep what was typed, as for a refusal.
+                detail = str(conflict.detail)
+                return _refused(request, ticket, form_name, form, detail, errors=[detail])
             text, url = result if isinstance(result, tuple) else (result, None)
             return _done(request, ticket, text, url)
 
@@ -70,12 +89,39 @@ def ticket_action(form_name: str | None, *, allowed: Predicate):
     return decorate
 
 
-def _refused(request, ticket: Ticket, form_name: str | None, form, text: str):
-    from .ticket import render_detail  # the page module imports this one for its URLs
+def _back_to_ticket(ticket: Ticket) -> HttpResponseRedirect:
+    """303 See Other: the browser GETs the ticket page, a URL that can be reloaded."""
+    return HttpResponseRedirect(ticket.get_absolute_url(), status=303)
 
+
+def _refused(request, ticket: Ticket, form_name: str | None, form, text: str, *, errors=()):
+    """Nothing was written: say why and go back to the ticket, where the form shows again as typed.
+
+    ``errors`` are the refusal's messages beyond the form's own field errors (which the page
+    finds again by validating the kept input).
+    """
     messages.error(request, text or "That did not work.")
-    bound = {form_name: form} if form_name and form is not None else None
-    return render_detail(request, ticket.pk, bound=bound, status=400)
+    if form_name is not None and form is not None:
+        keep_refused_form(request, ticket, form_name, form.data, errors)
+        if request.FILES:
+            messages.info(request, "Files are not kept when a form is refused: please choose them again.")
+    return _back_to_ticket(ticket)
+
+
+def _conflict(request, ticket: Ticket, form_name: str | None, form, stale: services.StaleTicket):
+    """Someone else changed the ticket since the form was shown: both values, nothing overwritten.
+
+    The form comes back as typed but carrying the current version, so sending it again (after
+    reading what changed) applies it.
+    """
+    lines = conflict_lines(form_name, form, stale.current) if form_name and form is not None else []
+    text = " ".join([*stale.messages, *(f"{line}." for line in lines), "Send the form again to apply yours."])
+    messages.error(request, text)
+    if form_name is not None and form is not None:
+        data = form.data.copy()
+        data["version"] = str(stale.current.version)
+        keep_refused_form(request, ticket, form_name, data, [" ".join(stale.messages)])
+    return _back_to_ticket(ticket)
 
 
 def _done(request, ticket: Ticket, text: str, url: str | None):

@@ -6,7 +6,10 @@ shown) back into the page in the very spot it came from.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
+
 from django import forms as django_forms
+from django.http import QueryDict
 
 from .. import forms, services
 from ..models import Status, Ticket
@@ -22,7 +25,18 @@ def allowed_statuses(ticket: Ticket) -> list[str]:
 
 
 def make_form(name: str, ticket: Ticket, data=None, files=None, *, open_incidents: int = 0) -> django_forms.Form:
-    """The form ``name`` for ``ticket``: unbound with the ticket's current values, or bound to ``data``."""
+    """The form ``name`` for ``ticket``: unbound with the ticket's current values, or bound to ``data``.
+
+    A form that changes the ticket's fields is shown with the ticket's version (hidden), so
+    its submission is refused if someone else changed the ticket in between.
+    """
+    form = _build_form(name, ticket, data, files, open_incidents=open_incidents)
+    if isinstance(form, forms.VersionedForm):
+        form.initial.setdefault("version", ticket.version)
+    return form
+
+
+def _build_form(name: str, ticket: Ticket, data, files, *, open_incidents: int) -> django_forms.Form:
     if name == "reply":
         return forms.ReplyForm(data, files)
     if name == "follow_up":
@@ -92,3 +106,83 @@ def page_forms(ticket: Ticket, bound: dict | None = None, *, open_incidents: int
         name: bound[name] if name in bound else make_form(name, ticket, open_incidents=open_incidents)
         for name in FORM_NAMES
     }
+
+
+# --------------------------------------------------------------------------- conflicts
+
+
+def _shown(field: django_forms.Field, value) -> str:
+    """``value`` of ``field`` as the form shows it: a person's name, a choice's label, or "none"."""
+    if hasattr(value, "display_name"):
+        return value.display_name
+    key = "" if value is None else str(value)
+    for choice, label in getattr(field, "choices", None) or ():
+        if str(choice) == key:
+            return str(label)
+    return key or "none"
+
+
+# What each field form changes on the ticket: (form field, label, the ticket's current value).
+# The escalation forms name the tier they move to, so their conflict is told as the tier.
+_CURRENT: dict[str, tuple[tuple[str, str | None, Callable[[Ticket], object]], ...]] = {
+    "assign": (("assignee", None, lambda t: t.assignee),),
+    "status": (("status", None, lambda t: t.status),),
+    "priority": (
+        ("impact", None, lambda t: t.impact),
+        ("urgency", None, lambda t: t.urgency),
+        ("priority", None, lambda t: t.priority if t.priority_reason else None),
+        ("reason", None, lambda t: t.priority_reason),
+    ),
+    "category": (("category", None, lambda t: t.category),),
+    "escalate": (("to_tier", "Tier", lambda t: t.tier),),
+    "deescalate": (("to_tier", "Tier", lambda t: t.tier),),
+}
+
+
+def conflict_lines(name: str, form: django_forms.Form, current: Ticket) -> list[str]:
+    """ "<label> — yours: <value>; current: <value>" for what form ``name`` would change on ``current``.
+
+    ``form`` is the valid submission built on an older version of the ticket. The fields whose
+    values differ are named (all of them when none does: the change was elsewhere on the ticket).
+    """
+    if name == "resolve":
+        rows = [("Status", Status.RESOLVED.label, current.get_status_display())]
+    else:
+        rows = [
+            (
+                label or form.fields[field].label,
+                _shown(form.fields[field], form.cleaned_data.get(field)),
+                _shown(form.fields[field], value(current)),
+            )
+            for field, label, value in _CURRENT.get(name, ())
+        ]
+    differing = [row for row in rows if row[1] != row[2]] or rows
+    return [f"{label} — yours: {yours}; current: {now}" for label, yours, now in differing]
+
+
+# --------------------------------------------------------------------------- a refused submission, kept for one read
+
+# Session key of the last refused form (Post/Redirect/Get): the action redirects to the ticket
+# page, which takes it out of the session once and shows it with its errors and typed text.
+REFUSED_FORM_KEY = "tickets.refused_form"
+
+
+def keep_refused_form(request, ticket: Ticket, name: str, data, errors: Iterable[str] = ()) -> None:
+    """Keep what was typed into form ``name`` (not the files) and the refusal's messages for the next page."""
+    typed = {key: data.getlist(key) for key in data if key != "csrfmiddlewaretoken"}
+    request.session[REFUSED_FORM_KEY] = {"ticket": ticket.pk, "form": name, "data": typed, "errors": list(errors)}
+
+
+def take_refused_form(request, ticket: Ticket, *, open_incidents: int = 0) -> dict[str, django_forms.Form]:
+    """The refused form kept for ``ticket``, bound again with its errors; empty if none. Read once."""
+    kept = request.session.pop(REFUSED_FORM_KEY, None)
+    if not isinstance(kept, dict) or kept.get("ticket") != ticket.pk or kept.get("form") not in FORM_NAMES:
+        return {}
+    data = QueryDict(mutable=True)
+    for key, values in kept.get("data", {}).items():
+        data.setlist(key, values)
+    form = make_form(kept["form"], ticket, data, open_incidents=open_incidents)
+    form.is_valid()  # the field errors again, as they were when it was refused
+    for message in kept.get("errors", []):
+        form.add_error(None, message)
+    return {kept["form"]: form}
