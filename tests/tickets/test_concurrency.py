@@ -162,6 +162,17 @@ def _replayed_rows(ticket: Ticket) -> list[tuple]:
     )
 
 
+def _check_and_retire(scene: Scene, pair: tuple) -> None:
+    """Every clock of the pair's tickets equals its replay from the history, and so does the queue summary."""
+    for pk in (scene.ticket, scene.problem):
+        ticket = Ticket.objects.get(pk=pk)
+        assert _clock_rows(pk) == _replayed_rows(ticket), (pair, pk)
+        running = [c.due_at for c in Clock.objects.filter(ticket_id=pk, state=ClockState.RUNNING)]
+        assert ticket.sla_due_at == min(running, default=None), (pair, pk)
+        if ticket.is_open:  # checked: resolved, so the next recomputes walk only the next pair's
+            services.resolve_ticket(ticket_id=pk, by=scene.manager, resolution_note="checked")
+
+
 def test_every_pair_of_actions_on_one_ticket_ends_consistent():
     ensure_defaults()  # the SLA policy (transactional tests before this one emptied the tables)
     manager, agent = factories.make_manager(), factories.make_agent(1, 2, 3)
@@ -172,17 +183,45 @@ def test_every_pair_of_actions_on_one_ticket_ends_consistent():
         ran += len(results)
         unexpected += [(pair, repr(e)) for e in errors if not isinstance(e, REFUSALS)]
         conflicts += [pair for e in errors if isinstance(e, TransactionConflict)]
-        for pk in (scene.ticket, scene.problem):
-            ticket = Ticket.objects.get(pk=pk)
-            assert _clock_rows(pk) == _replayed_rows(ticket), (pair, pk)
-            running = [c.due_at for c in Clock.objects.filter(ticket_id=pk, state=ClockState.RUNNING)]
-            assert ticket.sla_due_at == min(running, default=None), (pair, pk)
-            if ticket.is_open:  # checked: resolved, so the next recomputes walk only the next pair's
-                services.resolve_ticket(ticket_id=pk, by=manager, resolution_note="checked")
+        _check_and_retire(scene, pair)
     assert unexpected == []
     # Retrying absorbs the rare deadlock left; none may be given up on in a pair.
     assert conflicts == []
     assert ran >= len(PAIRS)  # most pairs both succeed; a refusal is the lifecycle's own rule
+
+
+API_ACTIONS = {
+    "transition": lambda s: ("transition", {"status": Status.PENDING_REQUESTER}),
+    "link-problem": lambda s: ("link-problem", {"problem": s.problem}),
+    "open-swarm": lambda s: ("open-swarm", {}),
+    "escalate": lambda s: ("escalate", {"reason": "needs tier 2"}),
+    "resolve": lambda s: ("resolve", {"resolution_note": "fixed"}),
+}
+
+
+def test_every_pair_of_api_actions_on_one_ticket_answers_without_a_500():
+    """The manager actions that answered 500 (the service-level test above covers the rest)."""
+    ensure_defaults()
+    manager, agent = factories.make_manager(), factories.make_agent(1, 2, 3)
+    answers: list[tuple] = []
+
+    def post(scene: Scene, name: str) -> int:
+        client = APIClient()
+        client.force_authenticate(manager)
+        action, body = API_ACTIONS[name](scene)
+        response = client.post(f"/api/tickets/{scene.ticket}/{action}/", body, format="json")
+        assert response["Content-Type"].startswith("application/json")
+        return response.status_code
+
+    for pair in itertools.combinations_with_replacement(API_ACTIONS, 2):
+        scene = _scene(manager, agent)
+        results, errors = run_threads(lambda n, pair=pair, scene=scene: (pair[n], post(scene, pair[n])), 2)
+        assert errors == [], pair
+        answers += [(pair, name, code) for name, code in results]
+        _check_and_retire(scene, pair)
+    assert [a for a in answers if a[2] >= 500] == []
+    # A refusal is the lifecycle's own (400), e.g. escalating what the other thread resolved.
+    assert {code for *_, code in answers} <= {200, 201, 400}
 
 
 # --------------------------------------------------------------------------- a deadlock reported by PostgreSQL
