@@ -3,7 +3,9 @@
 Every function runs in one transaction, locks the ticket row it changes
 (``select_for_update``), refuses what the rules forbid with a ``ValidationError`` whose
 message is meant for people (nothing is written then), records each change as a
-``TicketEvent`` and queues notifications through the outbox.
+``TicketEvent`` and queues notifications through the outbox. Locks follow the desk's order
+(``helpdesk.core.db``): ticket rows first, several at once in ascending id (``_lock_tickets``);
+each service runs its transaction again after a deadlock (``retry_on_conflict``).
 """
 
 from __future__ import annotations
