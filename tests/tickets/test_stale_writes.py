@@ -12,7 +12,6 @@ from django.utils import timezone
 
 from sla import services as sla_services
 from sla.defaults import ensure_defaults
-
 from tests import factories
 from tests.tickets.test_api_support import api
 from tests.tickets.ticket_page_helpers import page_text, snapshot, url
