@@ -6,7 +6,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from helpdesk.core.views import healthz
+from helpdesk.core.views import PasswordResetView, healthz
 from sla.api_urls import ticket_urls as sla_ticket_api_urls
 from tickets.views.landing import home
 
@@ -31,6 +31,8 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     # Django's own views, with our templates; the login redirect honours only same-site next=.
     path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    # Before Django's own: the reset request is rate-limited (helpdesk.core.ratelimit).
+    path("accounts/password_reset/", PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("accounts/email/", include("tickets.mail.urls")),
     path("admin/", admin.site.urls),

@@ -43,6 +43,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
+from helpdesk.core import ratelimit
 from tickets import roles
 from tickets.models import Ticket
 from tickets.permissions import get_ticket_for
@@ -349,13 +350,15 @@ def record_view(*, article_id: int) -> None:
 def vote_article(*, article_id: int, by, helpful: bool, comment: str = "") -> Vote:
     """Record ``by``'s "was this helpful?" answer (answering again replaces it) and refresh the counts.
 
-    The article must be live and readable by ``by``.
+    The article must be live and readable by ``by``; past ``by``'s rate limit for feedback the
+    answer is refused (``RateLimited``) before anything is written.
     """
     comment = (comment or "").strip()
     if len(comment) > 1000:
         raise ValidationError({"comment": ["At most 1000 characters."]})
     if not permissions.live_versions(by).filter(article_id=article_id).exists():
         raise ValidationError("That article does not exist.")
+    ratelimit.enforce(ratelimit.KB_FEEDBACK, user=by, staff=permissions.can_write(by))
     with transaction.atomic():
         article = _lock(article_id)
         vote, created = Vote.objects.get_or_create(

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from helpdesk.core import ratelimit
 from helpdesk.core.services import enqueue
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 
@@ -88,7 +89,8 @@ def answer_survey(*, survey_id: int, score: int, comment: str = "", by=None, via
     """Record (or change) the answer of one survey.
 
     Invariants: score 1-5, comment at most 2,000 characters; the ticket is not closed; ``by``
-    is the requester unless the answer comes through the signed link (``via_link``).
+    is the requester unless the answer comes through the signed link (``via_link``); past the
+    requester's rate limit for survey answers it is refused (``RateLimited``), nothing written.
     Side effects: the day of the rated resolution is marked dirty for the KPI rollup.
     """
     try:
@@ -106,6 +108,8 @@ def answer_survey(*, survey_id: int, score: int, comment: str = "", by=None, via
             raise PermissionDenied("Only the requester answers the survey.")
         if not is_open_for_answers(survey):
             raise ValidationError("The ticket is closed; its survey can no longer be changed.")
+        # Counted for the requester, whom the mailed link stands for too.
+        ratelimit.enforce(ratelimit.SURVEY_ANSWER, user=survey.ticket.requester)
         survey.score, survey.comment, survey.answered_at = score, comment, timezone.now()
         survey.save(update_fields=["score", "comment", "answered_at"])
         day = timezone.localdate(survey.resolved_at)

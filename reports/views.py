@@ -194,8 +194,12 @@ def survey_by_link(request, token: str):
         if not open_:
             return render(request, "reports/survey.html", {"survey": survey, "open": False}, status=400)
         if form.is_valid():
-            surveys.answer_survey(survey_id=survey.pk, via_link=True, **form.cleaned_data)
-            return render(request, "reports/survey.html", {"survey": survey, "thanks": True, "open": True})
+            try:
+                surveys.answer_survey(survey_id=survey.pk, via_link=True, **form.cleaned_data)
+            except ValidationError as exc:  # e.g. too many answers in a short time: shown, input kept
+                form.add_error(None, exc)
+            else:
+                return render(request, "reports/survey.html", {"survey": survey, "thanks": True, "open": True})
     return render(request, "reports/survey.html", {"survey": survey, "form": form, "open": open_})
 
 

@@ -20,6 +20,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .ratelimit import RateLimited
+
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
@@ -43,7 +45,10 @@ def exception_handler(exc, context):
     SuspiciousOperation a 400. Every answer is ``{"detail": ...}`` rendered as JSON.
     Anything else is left to Django's handler500 (JSON too under /api/).
     """
-    if isinstance(exc, ValidationError):
+    if isinstance(exc, RateLimited):
+        # Before ValidationError, which it is for pages: DRF's Throttled answers 429 with Retry-After.
+        exc = exceptions.Throttled(wait=exc.retry_after, detail=exc.message)
+    elif isinstance(exc, ValidationError):
         if hasattr(exc, "message_dict"):
             data = {"detail": "Invalid input.", "errors": exc.message_dict}
         else:

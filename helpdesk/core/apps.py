@@ -9,4 +9,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Helpdesk core"
 
     def ready(self) -> None:
-        from . import lookups  # noqa: F401 - registers ``__in_array`` on every field
+        from . import (
+            lookups,  # noqa: F401 - registers ``__in_array`` on every field
+            ratelimit,  # noqa: F401 - registers the check of the RATE_LIMITS settings
+        )

@@ -109,3 +109,26 @@ class Heartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class RateCounter(models.Model):
+    """How often one key (action, who) was counted in one fixed window: the rate limiter's
+    PostgreSQL fallback, used only while its Redis is down or does not answer (see
+    ``helpdesk.core.ratelimit``). Rows of ended windows are purged by the same statement that
+    counts, a few at a time.
+    """
+
+    key = models.CharField(max_length=200)
+    window_start = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            # The upsert's conflict target: one counter per key and window.
+            models.UniqueConstraint(fields=["key", "window_start"], name="core_ratecounter_key_window"),
+        ]
+        indexes = [models.Index(fields=["expires_at"], name="core_ratecounter_expires_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.window_start:%Y-%m-%d %H:%M:%S}: {self.count}"

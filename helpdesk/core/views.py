@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import redis
 from django.conf import settings
+from django.contrib.auth import views as auth_views
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import connection
 from django.http import JsonResponse
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from helpdesk.embedded import redis_client_kwargs
 
+from . import ratelimit
 from .api import json_error
 from .models import Heartbeat
 
@@ -123,3 +125,18 @@ def server_error(request):
     if not _is_api(request):
         return defaults.server_error(request)
     return json_error(500, "Server error: the request failed on our side and was logged.")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's "forgot your password?" form, rate-limited per e-mail address asked for (so nobody
+    can flood someone's mailbox) and per client address. A refusal shows the form again with the
+    message and the address typed (429); the answer never says whether the address has an account.
+    """
+
+    def form_valid(self, form):
+        try:
+            ratelimit.enforce(ratelimit.PASSWORD_RESET, identity=form.cleaned_data["email"])
+        except ratelimit.RateLimited as refusal:
+            form.add_error(None, refusal)
+            return self.form_invalid(form)
+        return super().form_valid(form)

@@ -61,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Counts rate-limited actions by client address; a refused page goes out as 429.
+    "helpdesk.core.ratelimit.RateLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "helpdesk.core.middleware.SecurityHeadersMiddleware",
@@ -259,6 +261,8 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # No inline scripts or styles anywhere: every script and stylesheet is a file in static/.
+# The client address (behind PROXY_COUNT proxies, from X-Forwarded-For), shared with the rate limits.
+AXES_CLIENT_IP_CALLABLE = "helpdesk.core.ratelimit.client_address"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -336,3 +340,26 @@ HELPDESK_IMAP_STARTTLS = env.bool("HELPDESK_IMAP_STARTTLS", default=False)
 HELPDESK_IMAP_AFTER = env("HELPDESK_IMAP_AFTER", default="seen")
 HELPDESK_IMAP_BATCH = env.int("HELPDESK_IMAP_BATCH", default=50)
 HELPDESK_IMAP_TIMEOUT = env.int("HELPDESK_IMAP_TIMEOUT", default=30)
+
+# --------------------------------------------------------------------------- rate limits (helpdesk.core.ratelimit)
+# "count/window" per action and scope: "user" (requesters, vendor contacts, and for anonymous
+# actions the e-mail address or survey concerned), "staff" (agents, managers, admins: phone
+# calls come in bursts) and "address" (the client address of the request, staff not counted).
+# A window is seconds, or with a unit: 10/10m, 3/h. Each is RATE_LIMIT_<ACTION>_<SCOPE> in the
+# environment, e.g. RATE_LIMIT_CREATE_TICKET_USER=10/10m.
+_RATE_LIMIT_DEFAULTS = {
+    "create_ticket": {"user": "10/10m", "staff": "300/10m", "address": "60/10m"},
+    "reply": {"user": "30/10m", "staff": "600/10m", "address": "200/10m"},
+    "kb_feedback": {"user": "30/10m", "staff": "120/10m", "address": "200/10m"},
+    "survey_answer": {"user": "10/10m", "staff": "10/10m", "address": "60/10m"},
+    "password_reset": {"user": "3/h", "address": "10/h"},
+}
+RATE_LIMITS = {
+    action: {scope: env(f"RATE_LIMIT_{action.upper()}_{scope.upper()}", default=rate) for scope, rate in scopes.items()}
+    for action, scopes in _RATE_LIMIT_DEFAULTS.items()
+}
+# The limiter's Redis (default: the cache's); a short timeout, after which PostgreSQL counts
+# instead and Redis is left alone for RATE_LIMIT_REDIS_RETRY_SECONDS.
+RATE_LIMIT_REDIS_URL = env("RATE_LIMIT_REDIS_URL", default="")
+RATE_LIMIT_REDIS_TIMEOUT = env.float("RATE_LIMIT_REDIS_TIMEOUT", default=0.25)
+RATE_LIMIT_REDIS_RETRY_SECONDS = env.float("RATE_LIMIT_REDIS_RETRY_SECONDS", default=5.0)

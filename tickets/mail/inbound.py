@@ -16,7 +16,9 @@ its sender is a participant of the ticket (requester, watcher, an agent or manag
 work it, a contact of its vendor at tier 4), or if it was sent to the ticket's token address:
 then the sender was mailed about the ticket (cc'd, forwarded) and joins it as a watcher.
 Otherwise the message is *held* for an admin, like mail from unknown senders when
-``HELPDESK_MAIL_ALLOW_UNKNOWN_SENDERS`` is off. Nothing is posted for a held message.
+``HELPDESK_MAIL_ALLOW_UNKNOWN_SENDERS`` is off. Nothing is posted for a held message. A
+sender past their rate limit for new tickets or replies (``helpdesk.core.ratelimit``) is held
+too, unanswered, so a flood of mail never turns into a flood of tickets and acknowledgements.
 
 A message is processed once: its dedupe key (Message-ID, or a hash of the bytes) is unique,
 and a message seen again is left alone. If acting fails (a bug, odd input), the transaction
@@ -38,6 +40,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .. import permissions, roles
+from helpdesk.core import ratelimit
+
 from ..events import record_event
 from ..models import Channel, EventKind, InboundMail, Status, Ticket, TicketMessage, parse_reference
 from ..services import add_reply, create_ticket, reply_to_closed, store_attachments
@@ -122,12 +126,16 @@ def process_inbound(mail_id: int, *, envelope_recipient: str = "") -> InboundMai
                 f"{settings.HELPDESK_MAIL_MAX_INBOUND_BYTES / 1_048_576:.0f} MB."
             )
         parsed = parse(bytes(mail.raw))
-        with transaction.atomic():
+        # Counted per sender, without a client address (even when an admin re-processes it).
+        with ratelimit.limited(address=None), transaction.atomic():
             outcome = _act(parsed, envelope_recipient)
     except Ignored as why:
         fields.update(status=InboundMail.Status.IGNORED, reason=str(why))
     except Held as why:
         fields.update(status=InboundMail.Status.HELD, reason=str(why))
+    except ratelimit.RateLimited as why:
+        # Held, never answered (no acknowledgement storm); an admin can process it again later.
+        fields.update(status=InboundMail.Status.HELD, reason=f"Rate limit: {why.message}")
     except Exception as exc:
         logger.exception("inbound mail #%s failed", mail.pk)
         fields.update(status=InboundMail.Status.FAILED, reason=f"{type(exc).__name__}: {exc}"[:4000])

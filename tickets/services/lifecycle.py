@@ -20,6 +20,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from helpdesk.core import ratelimit
 from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.rows import insert_select, mark_saved
 from helpdesk.core.services import enqueue, enqueue_sql
@@ -135,7 +136,8 @@ def create_ticket(
 
     Invariants: subject and description are required; priority comes from the impact x
     urgency matrix; the ticket lands in tier 1 unless its category routes it elsewhere;
-    attachments are checked before anything is written.
+    attachments are checked before anything is written; so is ``by``'s rate limit
+    (``helpdesk.core.ratelimit``, refused with ``RateLimited``).
     Side effects: a CREATED event and a "received" notification.
     """
     subject = _clean_text(subject, "Subject", max_length=200, single_line=True)
@@ -143,6 +145,7 @@ def create_ticket(
     uploads = validate_uploads(uploads)
     if category is not None and not category.is_active:
         raise ValidationError("That category is no longer in use.")
+    ratelimit.enforce(ratelimit.CREATE_TICKET, user=by, staff=permissions.is_staff_reader(by))
     now = timezone.now()
     ticket = Ticket(
         subject=subject,
@@ -267,10 +270,12 @@ def add_reply(
     * the requester's reply takes a ticket waiting for them back to open, and reopens a
       resolved one inside the reopen window;
     * the vendor's reply takes a ticket waiting for the vendor back to open;
-    * a reply to a closed ticket is refused: ``reply_to_closed`` starts a linked new ticket.
+    * a reply to a closed ticket is refused: ``reply_to_closed`` starts a linked new ticket;
+    * past ``by``'s rate limit for replies it is refused (``RateLimited``) before anything is written.
     """
     body = _clean_text(body, "The reply")
     uploads = validate_uploads(uploads)
+    ratelimit.enforce(ratelimit.REPLY, user=by, staff=permissions.is_staff_reader(by))
     now = timezone.now()
     with transaction.atomic():
         ticket = _lock(ticket_id)
