@@ -39,9 +39,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from .. import permissions, roles
 from helpdesk.core import ratelimit
 
+from .. import permissions, roles
 from ..events import record_event
 from ..models import Channel, EventKind, InboundMail, Status, Ticket, TicketMessage, parse_reference
 from ..services import add_reply, create_ticket, reply_to_closed, store_attachments
