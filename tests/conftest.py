@@ -21,6 +21,21 @@ from tests import factories
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The throwaway test database may be emptied with TRUNCATE between tests.
+
+    The history tables refuse TRUNCATE unless ``helpdesk.allow_truncate`` is on (migration
+    tickets/0011); Django empties tables with TRUNCATE after every transactional test. Set for
+    the test database only (new connections, the Celery processes' included) and for the
+    connection already open.
+    """
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        name = connection.settings_dict["NAME"]
+        cursor.execute(f"ALTER DATABASE \"{name}\" SET helpdesk.allow_truncate = 'on'")
+        cursor.execute("SET helpdesk.allow_truncate = 'on'")
+
+
 @pytest.fixture(autouse=True)
 def _empty_cache():
     """Every test starts with an empty cache (Redis database 1 of the throwaway server)."""
