@@ -39,6 +39,7 @@ from .serializers import (
     AttachmentSerializer,
     AttachmentUploadInput,
     DeescalateInput,
+    DetailSerializer,
     EmptyInput,
     EscalateInput,
     EventSerializer,
@@ -55,6 +56,7 @@ from .serializers import (
     TicketUpdateSerializer,
     TokenSerializer,
     TransitionInput,
+    WatcherInput,
 )
 
 TICKET_RELATED = ("requester", "assignee", "category", "vendor")
@@ -487,6 +489,19 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         self._input(EmptyInput, request)
         services.join_swarm(ticket_id=ticket.pk, by=request.user)
         return self._ticket_response(ticket.pk)
+
+    @_action_schema(request=WatcherInput, responses=DetailSerializer, summary="Add a watcher")
+    @action(detail=True, methods=["post"])
+    def watchers(self, request, pk=None):
+        """Whoever works the ticket adds anyone allowed; its requester adds colleagues by e-mail address.
+
+        A requester gets the same answer whether the address is unknown, refused or added.
+        """
+        ticket = self.get_object()
+        _require(permissions.can_add_watcher(request.user, ticket))
+        data = self._input(WatcherInput, request)
+        answer = services.add_watcher_by_address(ticket_id=ticket.pk, by=request.user, who=data["who"])
+        return Response({"detail": answer})
 
     @_action_schema(request=MergeInput, summary="Merge this duplicate into another ticket")
     @action(detail=True, methods=["post"])

@@ -284,21 +284,14 @@ class TicketReferenceForm(forms.Form):
 
 
 class WatcherForm(forms.Form):
-    who = forms.CharField(max_length=254, label="Username or e-mail address")
+    """Shape only: who is meant, and whether they may follow, is ``services.add_watcher_by_address``'s."""
+
+    who = forms.CharField(
+        max_length=254,
+        label="E-mail address",
+        help_text="A colleague's e-mail address (agents may also give a username).",
+    )
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "watcher_%s")
         super().__init__(*args, **kwargs)
-
-    def clean_who(self):
-        text = self.cleaned_data["who"].strip()
-        user = (
-            get_user_model()
-            .objects.filter(is_active=True)
-            .filter(Q(username__iexact=text) | Q(email__iexact=text) if text else Q(pk__in=[]))
-            .order_by("pk")
-            .first()
-        )
-        if user is None:
-            raise forms.ValidationError("Nobody with that username or e-mail address.")
-        return user

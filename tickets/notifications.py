@@ -22,7 +22,7 @@ from collections.abc import Callable
 
 from django.contrib.auth import get_user_model
 
-from . import roles
+from . import permissions, roles
 from .mail.outbound import (
     DeliveryFailed,
     Notification,
@@ -72,8 +72,9 @@ def vendor_contacts(ticket: Ticket):
     return get_user_model().objects.filter(is_active=True, vendor_contact__vendor_id=ticket.vendor_id).exclude(email="")
 
 
-def _watchers(ticket: Ticket):
-    return ticket.watchers.filter(is_active=True).exclude(email="")
+def _watchers(ticket: Ticket) -> list:
+    """Watchers who may still follow the ticket (a vendor's people only while it is at their tier 4)."""
+    return [w for w in ticket.watchers.filter(is_active=True).exclude(email="") if permissions.may_follow(w, ticket)]
 
 
 def _requester_side(ticket: Ticket, event: str, *, requester_essential: bool, exclude: int | None = None):

@@ -21,10 +21,13 @@ def requested_or_watched(user) -> Q:
     repeats rows, and an OR PostgreSQL answers with index scans. A join or an ``IN (subquery)``
     here made a requester's ticket list scan the whole table (over 1 s at 1M tickets).
     """
-    if not roles.role_info(user).watches:
+    info = roles.role_info(user)
+    if not info.watches or info.vendor_id is not None:
         # Most people watch nothing: then the condition is one indexed column, and a list in
         # date order reads only its page (with the OR, PostgreSQL fetched and sorted every
         # ticket of the requester: 300 ms for an account that had filed 25,000).
+        # A vendor contact never sees a ticket by watching it, only by its escalation to their
+        # vendor (a watcher link left from before a de-escalation must not keep it open to them).
         return Q(requester=user)
     watching = Ticket.watchers.through.objects.filter(user_id=user.pk).values("ticket_id")
     return Q(requester=user) | Q(pk__in_array=watching)
@@ -101,8 +104,10 @@ def is_vendor_of(user, ticket: Ticket) -> bool:
 
 
 def is_requester_side(user, ticket: Ticket) -> bool:
-    """The requester or a watcher: they follow the public conversation."""
-    return ticket.requester_id == user.pk or ticket.watchers.filter(pk=user.pk).exists()
+    """The requester or a watcher who may still follow the ticket (``may_follow``): the public conversation."""
+    if ticket.requester_id == user.pk:
+        return True
+    return may_follow(user, ticket) and ticket.watchers.filter(pk=user.pk).exists()
 
 
 def can_reply(user, ticket: Ticket) -> bool:
@@ -163,7 +168,61 @@ def may_reopen(user, ticket: Ticket) -> bool:
 
 
 def can_add_watcher(user, ticket: Ticket) -> bool:
+    """Open the "add a watcher" form at all: whoever works the ticket, and its requester."""
     return can_work(user, ticket) or is_requester(user, ticket)
+
+
+def mail_domain(address: str) -> str:
+    """The domain of an e-mail address, lower-cased ("" when there is none)."""
+    local, at, domain = (address or "").strip().rpartition("@")
+    return domain.lower() if at and local and domain else ""
+
+
+def is_colleague(person, of) -> bool:
+    """Whether ``person`` is a colleague of ``of``: both have an address at the same mail domain.
+
+    The desk has no organisations: requesters are the company's staff, and the company's mail
+    domain is what they share (it is also how inbound mail tells one sender from another). A
+    vendor contact is never a colleague of a requester, whatever their address.
+    """
+    domain = mail_domain(getattr(person, "email", ""))
+    return bool(domain) and domain == mail_domain(getattr(of, "email", "")) and not roles.is_vendor_contact(person)
+
+
+def may_follow(person, ticket: Ticket) -> bool:
+    """Whether ``person`` may be a watcher of ``ticket`` at all, whoever adds them.
+
+    Invariants: an inactive account never follows; a vendor contact follows only while the
+    ticket sits at their vendor's tier 4 (what the permission path lets them see without
+    watching), so watching never opens a ticket to a vendor. ``person`` may be unsaved (an
+    address that has no account yet): it then has no roles.
+    """
+    if not getattr(person, "is_active", False):
+        return False
+    if roles.is_vendor_contact(person):
+        return is_vendor_of(person, ticket)
+    return True
+
+
+def can_add_as_watcher(by, person, ticket: Ticket) -> bool:
+    """THE watcher rule, used by the page, the API and inbound mail: may ``by`` make ``person`` follow ``ticket``?
+
+    * ``person`` must pass ``may_follow`` and must not be the requester (who follows anyway);
+    * whoever works the ticket (``can_work``) may add anyone who passes;
+    * the requester may add only colleagues (``is_colleague``): no vendor contacts, no outsiders;
+    * nobody else adds watchers (a watcher does not invite more people).
+
+    Inbound mail to a ticket's reply address counts as an invitation by its requester (the
+    address was mailed to the requester's side), so the same colleague rule applies.
+    No side effects; reads the roles of both people.
+    """
+    if person.pk is not None and person.pk == ticket.requester_id:
+        return False
+    if not may_follow(person, ticket):
+        return False
+    if can_work(by, ticket):
+        return True
+    return is_requester(by, ticket) and is_colleague(person, by)
 
 
 def may_join_swarm(user, ticket: Ticket) -> bool:

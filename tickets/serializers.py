@@ -461,3 +461,15 @@ class MergeInput(StrictSerializer):
 
 class LinkProblemInput(StrictSerializer):
     problem = serializers.IntegerField(min_value=1, allow_null=True, help_text="Problem ticket id; null unlinks.")
+
+
+class WatcherInput(StrictSerializer):
+    who = serializers.CharField(
+        max_length=254, help_text="A colleague's e-mail address (agents may also give a username)."
+    )
+
+
+class DetailSerializer(serializers.Serializer):
+    """An answer that is only a sentence (adding a watcher: the same sentence whatever happened)."""
+
+    detail = serializers.CharField()

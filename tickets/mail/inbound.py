@@ -14,7 +14,8 @@ then acts on it in one transaction:
 Who wrote it is decided by From alone, never Reply-To or Sender. A reply is posted only if
 its sender is a participant of the ticket (requester, watcher, an agent or manager who may
 work it, a contact of its vendor at tier 4), or if it was sent to the ticket's token address:
-then the sender was mailed about the ticket (cc'd, forwarded) and joins it as a watcher.
+then the sender was mailed about the ticket (cc'd, forwarded) and joins it as a watcher, if
+the watcher rule lets its requester add them (``permissions.can_add_as_watcher``: a colleague).
 Otherwise the message is *held* for an admin, like mail from unknown senders when
 ``HELPDESK_MAIL_ALLOW_UNKNOWN_SENDERS`` is off. Nothing is posted for a held message. A
 sender past their rate limit for new tickets or replies (``helpdesk.core.ratelimit``) is held
@@ -42,9 +43,8 @@ from django.utils import timezone
 from helpdesk.core import ratelimit
 
 from .. import permissions, roles
-from ..events import record_event
-from ..models import Channel, EventKind, InboundMail, Status, Ticket, TicketMessage, parse_reference
-from ..services import add_reply, create_ticket, reply_to_closed, store_attachments
+from ..models import Channel, InboundMail, Status, Ticket, TicketMessage, parse_reference
+from ..services import add_reply, add_watcher, create_ticket, reply_to_closed, store_attachments
 from ..services.attachments import MAX_FILES_PER_MESSAGE, clean_filename
 from .addresses import clean_header, is_helpdesk_address, ticket_from_message_id, ticket_from_token_address
 from .parsing import ParsedMail, decode_header_value, dedupe_key, parse, trim_new_message, trim_reply
@@ -299,8 +299,17 @@ def _reply(parsed: ParsedMail, ticket: Ticket, sender, *, has_token: bool) -> Ou
                 f"{parsed.from_address} is not a participant of {ticket.reference} and did not write to its "
                 "reply address; nothing was posted."
             )
+        # The reply address was mailed to the requester's side, so writing to it is an invitation
+        # by the requester, under the watcher rule of the page and the API: colleagues only, never
+        # another vendor's people. Checked before an account is made for an unknown sender.
+        candidate = sender if sender is not None else get_user_model()(email=parsed.from_address)
+        if not permissions.can_add_as_watcher(ticket.requester, candidate, ticket):
+            raise Held(
+                f"{parsed.from_address} wrote to the reply address of {ticket.reference} but may not follow it "
+                "(only colleagues of its requester join by mail); nothing was posted."
+            )
         author = _sender_account(parsed, sender)
-        _add_watcher_by_mail(ticket, author)
+        add_watcher(ticket_id=ticket.pk, by=author, watcher=author, via_reply_address=True)
     uploads, left_out = _uploads(parsed)
     body = trim_reply(parsed.text) or ("(Sent files by e-mail.)" if uploads else "")
     if not body:
@@ -319,13 +328,3 @@ def _reply(parsed: ParsedMail, ticket: Ticket, sender, *, has_token: bool) -> Ou
         text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         raise Held(f"Not posted on {ticket.reference}: {text or 'not allowed'}") from None
     return Outcome(InboundMail.Action.REPLIED, ticket, message=message, notes=notes)
-
-
-def _add_watcher_by_mail(ticket: Ticket, user) -> None:
-    """Someone mailed the ticket's token address (they were cc'd or forwarded): they follow it now."""
-    locked = Ticket.objects.select_for_update(of=("self",)).get(pk=ticket.pk)
-    if user.pk == locked.requester_id or locked.watchers.filter(pk=user.pk).exists():
-        return
-    locked.watchers.add(user)
-    roles.forget_roles(user)
-    record_event(locked, EventKind.WATCHER_ADDED, actor=user, data={"watcher": user.pk, "via": "email reply address"})

@@ -35,6 +35,7 @@ from .linking import link_related, link_to_problem, merge_tickets
 from .people import DEMO_ACCOUNTS, DEMO_PASSWORD, DEMO_VENDOR, seed_demo, set_agent_tiers, system_user
 from .text import one_line
 from .versions import StaleTicket, change_at_version, lock_at_version
+from .watchers import add_watcher_by_address
 
 __all__ = [
     "AGENT_TRANSITIONS",
@@ -45,6 +46,7 @@ __all__ = [
     "add_note",
     "add_reply",
     "add_watcher",
+    "add_watcher_by_address",
     "assign_ticket",
     "change_category",
     "change_priority",

@@ -828,18 +828,35 @@ def join_swarm(*, ticket_id: int, by) -> Ticket:
 
 
 @retry_on_conflict
-def add_watcher(*, ticket_id: int, by, watcher) -> Ticket:
-    """Let ``watcher`` follow the public conversation (CC)."""
+def add_watcher(*, ticket_id: int, by, watcher, via_reply_address: bool = False) -> Ticket:
+    """Let ``watcher`` follow the public conversation (CC), as ``permissions.can_add_as_watcher`` allows.
+
+    ``via_reply_address``: ``watcher`` wrote to the ticket's reply address (inbound mail), which
+    counts as an invitation by the ticket's requester; ``by`` is then the watcher themselves.
+    Invariants: the rule is checked again here, under the ticket's row lock; a refusal raises
+    (``PermissionDenied`` for the adder, ``ValidationError`` for the person) and writes nothing.
+    Side effects: the watcher link and a WATCHER_ADDED event, unless they already follow it.
+    """
     with transaction.atomic():
         ticket = _lock(ticket_id)
-        _require(permissions.can_work(by, ticket) or ticket.requester_id == by.pk)
+        inviter = ticket.requester if via_reply_address else by
+        _require(permissions.can_add_watcher(inviter, ticket))
         if watcher.pk == ticket.requester_id:
             raise ValidationError("The requester already follows the ticket.")
+        if not permissions.can_add_as_watcher(inviter, watcher, ticket):
+            raise ValidationError(WATCHER_REFUSED)
         if not ticket.watchers.filter(pk=watcher.pk).exists():
             ticket.watchers.add(watcher)
             roles.forget_roles(watcher)
-            record_event(ticket, EventKind.WATCHER_ADDED, actor=by, data={"watcher": watcher.pk})
+            data = {"watcher": watcher.pk, **({"via": "email reply address"} if via_reply_address else {})}
+            record_event(ticket, EventKind.WATCHER_ADDED, actor=by, data=data)
     return ticket
+
+
+WATCHER_REFUSED = (
+    "They cannot follow this ticket: a requester may add colleagues only (the same mail domain), "
+    "and a vendor's people only follow tickets escalated to their vendor."
+)
 
 
 def open_tickets_q() -> Q:

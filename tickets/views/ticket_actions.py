@@ -168,8 +168,7 @@ def note(request, ticket, data):
 
 @ticket_action("watcher", allowed=permissions.can_add_watcher)
 def add_watcher(request, ticket, data):
-    services.add_watcher(ticket_id=ticket.pk, by=request.user, watcher=data["who"])
-    return f"{data['who'].display_name} now follows {ticket.reference}."
+    return services.add_watcher_by_address(ticket_id=ticket.pk, by=request.user, who=data["who"])
 
 
 # --------------------------------------------------------------------------- people and properties
