@@ -18,6 +18,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
+from helpdesk.core.api import StrictPageSize
 from tickets.serializers import EmptyInput
 
 from . import permissions, search, services
@@ -45,7 +46,7 @@ ERRORS = {
 Q_PARAMETER = OpenApiParameter("q", str, required=True, description="Words to look for (the last one as a prefix).")
 
 
-class KbPagination(PageNumberPagination):
+class KbPagination(StrictPageSize, PageNumberPagination):
     page_size = 20
     max_page_size = 100
     page_size_query_param = "page_size"

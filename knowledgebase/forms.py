@@ -85,3 +85,11 @@ class VoteForm(forms.Form):
 
 class LinkForm(forms.Form):
     article = forms.IntegerField(min_value=1, label="Article number", help_text="As in /kb/articles/<number>/.")
+
+
+class ImageForm(forms.Form):
+    image = forms.FileField(
+        label="Add an image",
+        help_text="A PNG, JPEG, GIF or WebP picture (a screenshot). Then paste the line shown below it into the body.",
+        widget=forms.ClearableFileInput(attrs={"accept": "image/png,image/jpeg,image/gif,image/webp"}),
+    )

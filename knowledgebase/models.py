@@ -208,6 +208,43 @@ class SearchTerm(models.Model):
         return f"{self.lexeme}: {self.documents}"
 
 
+def image_key(instance, filename: str) -> str:
+    """Storage key of an article image: generated, never derived from the uploaded name."""
+    return f"kb-images/{timezone.now():%Y/%m}/{instance.key.hex}"
+
+
+class ArticleImage(models.Model):
+    """A picture uploaded into an article (screenshots), served by the desk to whoever may read the article.
+
+    Addressed by a random ``key`` (``/kb/images/<key>/``), so the Markdown of any version can
+    point at it; its type was read from its content and is one of ``IMAGE_TYPES``.
+    """
+
+    key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="images")
+    file = models.FileField(upload_to=image_key, max_length=200)
+    filename = models.CharField(max_length=255, help_text="Cleaned-up name shown to writers.")
+    content_type = models.CharField(max_length=100, help_text="Decided from the content.")
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["uploaded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename
+
+    def get_absolute_url(self) -> str:
+        return reverse("knowledgebase:image", args=[self.key])
+
+    @property
+    def markdown(self) -> str:
+        """What a writer pastes into the article to show this image."""
+        alt = self.filename.rsplit(".", 1)[0].replace("[", "").replace("]", "")
+        return f"![{alt}]({self.get_absolute_url()})"
+
+
 class EventKind(models.TextChoices):
     CREATED = "created", "Created"
     EDITED = "edited", "Edited"

@@ -19,7 +19,7 @@ from tickets import permissions as ticket_permissions
 from tickets import roles
 from tickets.models import Ticket
 
-from .models import Article, ArticleStatus, ArticleVersion, Visibility
+from .models import Article, ArticleImage, ArticleStatus, ArticleVersion, Visibility
 
 
 def can_read_internal(user) -> bool:
@@ -75,6 +75,22 @@ def get_article_for_writer(user, pk) -> Article:
 def can_edit(user, article: Article) -> bool:
     """Writers edit drafts, and published articles (which starts a revision). Not in review, not archived."""
     return can_write(user) and article.is_editable
+
+
+def can_add_image(user, article: Article) -> bool:
+    """Upload images into an article: whoever may edit its text now (writers; drafts and published ones)."""
+    return can_edit(user, article)
+
+
+def can_see_image(user, image: ArticleImage) -> bool:
+    """An article's image goes with its text: readers of its live version, and writers (who see drafts).
+
+    So a requester loads the images of the public, published articles they read, never those of
+    a draft, an archived article or an internal one.
+    """
+    if can_write(user):
+        return True
+    return live_versions(user).filter(article_id=image.article_id).exists()
 
 
 def can_submit(user, article: Article) -> bool:

@@ -68,10 +68,18 @@ class TicketClocksSerializer(serializers.Serializer):
 # --------------------------------------------------------------------------- calendars
 
 
+@extend_schema_field({"type": "string", "pattern": r"^([01][0-9]|2[0-3]):[0-5][0-9]$", "example": "09:00"})
+class ClockTimeField(serializers.TimeField):
+    """A local time of day written HH:MM, in and out (OpenAPI's ``format: time`` would ask for seconds and a zone)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%H:%M", input_formats=["%H:%M"], **kwargs)
+
+
 class IntervalSerializer(serializers.Serializer):
     weekday = serializers.ChoiceField(choices=WEEKDAYS, help_text="0 = Monday ... 6 = Sunday.")
-    start = serializers.TimeField(format="%H:%M", help_text="Local time, HH:MM.")
-    end = serializers.TimeField(format="%H:%M", help_text="At or before `start`: the shift ends the next day.")
+    start = ClockTimeField(help_text="Local time, HH:MM.")
+    end = ClockTimeField(help_text="HH:MM; at or before `start`: the shift ends the next day.")
 
 
 class HolidaySerializer(serializers.Serializer):
@@ -150,6 +158,10 @@ class TargetOutputSerializer(serializers.Serializer):
 
 class PolicySerializer(serializers.ModelSerializer):
     targets = TargetOutputSerializer(many=True, read_only=True)
+    # Declared so the schema's enum includes "" (any channel): a read-only model field loses allow_blank.
+    channel = serializers.ChoiceField(
+        choices=Channel.choices, allow_blank=True, read_only=True, help_text="Empty: any channel."
+    )
     pause_statuses = serializers.ListField(child=serializers.ChoiceField(choices=PAUSE_STATUS_CHOICES))
 
     class Meta:

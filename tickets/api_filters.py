@@ -16,6 +16,8 @@ from django_filters import rest_framework as filters
 from rest_framework import exceptions
 from rest_framework.pagination import CursorPagination
 
+from helpdesk.core.api import StrictPageSize
+
 from . import permissions
 from .filters import SLA_CHOICES, filters_asked, sla_q
 from .models import Channel, Priority, Status, Ticket, Tier, parse_reference
@@ -147,7 +149,7 @@ ORDERINGS: dict[str, tuple[str, ...]] = {
 DEFAULT_ORDERING = "-created_at"
 
 
-class TicketCursorPagination(CursorPagination):
+class TicketCursorPagination(StrictPageSize, CursorPagination):
     """Cursor paging (stable under inserts, no COUNT) with ``ordering`` chosen from a whitelist."""
 
     page_size = 25

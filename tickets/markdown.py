@@ -10,6 +10,7 @@ Images: the CSP allows only the desk's own images (``img-src 'self'``), so a Mar
 alt text, instead of vanishing.
 """
 
+import re
 from collections.abc import Callable
 from xml.etree.ElementTree import Element
 
@@ -53,6 +54,7 @@ ALLOWED_TAGS = {
 }
 ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"}, "th": {"align"}}
 URL_SCHEMES = {"http", "https", "mailto"}
+_IMG_WITHOUT_SRC = re.compile(r"<img(?![^>]*\ssrc=)[^>]*>")
 
 
 class _Images(Treeprocessor):
@@ -120,4 +122,7 @@ def render_markdown(text: str, *, local_image: Callable[[str], bool] = _no_image
         clean_content_tags={"script", "style"},
         strip_comments=True,
     )
+    # A raw <img> whose address was dropped above would show as an empty box: remove it. nh3's
+    # output is serialised HTML, so an <img> without a src attribute is found reliably.
+    cleaned = _IMG_WITHOUT_SRC.sub("", cleaned)
     return mark_safe(cleaned)  # noqa: S308 - nh3 has just sanitised it

@@ -15,6 +15,8 @@ from django.core.exceptions import (
     ValidationError,
 )
 from django.http import Http404, JsonResponse
+from drf_spectacular import openapi
+from drf_spectacular.plumbing import force_instance
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -77,3 +79,130 @@ def exception_handler(exc, context):
 def json_error(status_code: int, detail: str) -> JsonResponse:
     """The API's error shape as a plain Django response, for errors raised outside DRF views."""
     return JsonResponse({"detail": detail}, status=status_code)
+
+
+# --------------------------------------------------------------------------- pagination
+
+
+class StrictPageSize:
+    """Pagination mixin: ``page_size`` is a whole number of at least 1, or a 400 naming it.
+
+    DRF quietly falls back to the default size for ``page_size=abc`` or ``-5``; a client then
+    believes it asked for something it did not get. Sizes over ``max_page_size`` are still cut
+    to it (documented on the parameter).
+    """
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param) if self.page_size_query_param else None
+        if raw is not None:
+            try:
+                valid = int(raw) >= 1
+            except ValueError:
+                valid = False
+            if not valid:
+                message = f"A whole number from 1 to {self.max_page_size} (larger sizes give {self.max_page_size})."
+                raise exceptions.ValidationError({"page_size": [message]})
+        return super().get_page_size(request)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"] = {**parameter["schema"], "minimum": 1}
+                most = self.max_page_size
+                parameter["description"] = f"Results per page, 1 to {most} (more gives {most})."
+        return parameters
+
+
+# --------------------------------------------------------------------------- OpenAPI
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's schema, with output fields that only some readers get left optional.
+
+    drf-spectacular lists every read-only field as required. A field declared
+    ``read_only=True, required=False`` (e.g. a ticket's ``priority_reason``, for staff readers
+    only) is left out of an answer for the other roles, so it is not required in the schema.
+    """
+
+    def _map_basic_serializer(self, serializer, direction):
+        result = super()._map_basic_serializer(serializer, direction)
+        serializer = force_instance(serializer)
+        optional = {
+            name
+            for name, field in serializer.fields.items()
+            # DRF keeps the arguments a field was declared with in _kwargs.
+            if field.read_only and field._kwargs.get("required") is False
+        }
+        if optional and "required" in result:
+            result["required"] = [name for name in result["required"] if name not in optional]
+            if not result["required"]:
+                del result["required"]
+        return result
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "description": "Every error answer of the API.",
+    "properties": {
+        "detail": {"type": "string", "description": "What went wrong, for a person to read."},
+        "errors": {
+            "type": "object",
+            "additionalProperties": True,
+            "description": "Invalid input: the messages per field.",
+        },
+        "read_only": {"type": "array", "items": {"type": "string"}, "description": "Fields you may not write."},
+        "unknown": {"type": "array", "items": {"type": "string"}, "description": "Fields that do not exist."},
+    },
+    "required": ["detail"],
+}
+_WRITES = {"post", "put", "patch", "delete"}
+_METHODS = _WRITES | {"get", "head", "options", "trace"}
+# Answers any operation of a kind can give, whatever its view documents (added where missing).
+_COMMON = {
+    "401": "No valid credentials: send `Authorization: Token <key>` (or sign in).",
+}
+_WITH_PATH_IDS = {"404": "No such object (or you may not see it)."}
+_WITH_QUERY = {"400": "Invalid query parameters; `errors` names them."}
+_PAGED = {"404": "No such page (a page number past the last, or a cursor that is not ours)."}
+_ON_WRITES = {
+    "400": "Invalid input or a refused rule; `detail` (and `errors`) say why.",
+    "413": "The request body is larger than the server accepts.",
+    "415": "The body is not in a supported content type (or charset).",
+    "429": "Too many requests: the `Retry-After` header says in how many seconds to try again.",
+}
+
+
+def document_errors(result: dict, generator, request, public) -> dict:
+    """drf-spectacular postprocessing hook: every error the API can answer is in the schema.
+
+    Adds the answers every operation of a kind can give (401 to all; 404 where the path names an
+    object; 400 where there are query parameters; 400/413/415/429 to writes, which read a body
+    and are rate-limited) unless the view documented them itself, and gives every 4xx answer the
+    one JSON body ``Error`` (``{"detail": ...}``) that ``exception_handler`` and the /api/ error
+    views produce. Changes ``result`` in place and returns it.
+    """
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            if method not in _METHODS:
+                continue
+            locations = {parameter.get("in") for parameter in operation.get("parameters", [])}
+            added = dict(_COMMON)
+            if "path" in locations:
+                added.update(_WITH_PATH_IDS)
+            if "query" in locations:
+                added.update(_WITH_QUERY)
+            names = {parameter.get("name") for parameter in operation.get("parameters", [])}
+            if names & {"page", "cursor"}:
+                added.update(_PAGED)
+            if method in _WRITES:
+                added.update(_ON_WRITES)
+            responses = operation.setdefault("responses", {})
+            for code, description in added.items():
+                responses.setdefault(code, {"description": description})
+            for code, response in responses.items():
+                if str(code).startswith("4"):
+                    response.setdefault("content", error_body)
+    return result

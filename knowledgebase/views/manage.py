@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST, require_safe
 
 from tickets.roles import Role, role_required
 
-from .. import permissions, services
-from ..forms import ArchiveForm, ArticleForm, SendBackForm
+from .. import images, permissions, services
+from ..forms import ArchiveForm, ArticleForm, ImageForm, SendBackForm
 from ..models import Article, ArticleStatus, ArticleVersion, Vote
 
 WRITERS = (Role.AGENT, Role.MANAGER)
@@ -100,7 +100,9 @@ def _edit_refusal(article: Article) -> str:
     return "This article is archived: a manager can restore it."
 
 
-def render_manage(request, article: Article, *, send_back_form=None, archive_form=None, status: int = 200):
+def render_manage(
+    request, article: Article, *, send_back_form=None, archive_form=None, image_form=None, status: int = 200
+):
     """The working copy, its workflow actions, versions, log and readers' comments."""
     user = request.user
     versions = list(article.versions.select_related("author", "reviewer").defer("body", "workaround", "search_vector"))
@@ -116,8 +118,11 @@ def render_manage(request, article: Article, *, send_back_form=None, archive_for
         "pending_changes": pending,
         "events": list(article.events.select_related("actor")),
         "comments": list(Vote.objects.filter(article=article).exclude(comment="").select_related("user")[:20]),
+        "images": list(article.images.all()),
+        "image_form": image_form or ImageForm(auto_id="image-%s"),
         "can": {
             "edit": permissions.can_edit(user, article),
+            "add_image": permissions.can_add_image(user, article),
             "submit": permissions.can_submit(user, article),
             "publish": permissions.can_review(user, article),
             "send_back": permissions.can_send_back(user, article),
@@ -173,6 +178,28 @@ def article_restore(request, pk: int):
     return _workflow_action(
         request, pk, lambda a: services.restore_article(article_id=a.pk, by=request.user), "Restored to draft."
     )
+
+
+@role_required(*WRITERS)
+def article_image_add(request, pk: int):
+    """Upload an image into the article; the page then shows the Markdown line that places it."""
+    article = permissions.get_article_for_writer(request.user, pk)
+    if request.method != "POST":
+        # Reloading the address of a refused upload lands on the article, not on a 405.
+        return redirect(article.get_manage_url())
+    if not permissions.can_add_image(request.user, article):
+        messages.error(request, _edit_refusal(article))
+        return redirect(article.get_manage_url())
+    form = ImageForm(request.POST, request.FILES, auto_id="image-%s")
+    if form.is_valid():
+        try:
+            image = images.add_article_image(article_id=article.pk, by=request.user, upload=form.cleaned_data["image"])
+        except ValidationError as error:
+            form.add_error("image", error)
+        else:
+            messages.success(request, f"Image added. Paste {image.markdown} into the body where it belongs.")
+            return redirect(article.get_manage_url() + "#kb-images-heading")
+    return render_manage(request, article, image_form=form, status=400)
 
 
 @require_POST

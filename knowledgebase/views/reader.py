@@ -13,7 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
@@ -22,7 +22,7 @@ from tickets import roles
 
 from .. import permissions, search, services
 from ..forms import VoteForm
-from ..models import Article, ArticleStatus, Category, Vote
+from ..models import Article, ArticleImage, ArticleStatus, Category, Vote
 
 SEARCH_PAGE_SIZE = 10
 CATEGORY_PAGE_SIZE = 20
@@ -228,3 +228,25 @@ def kb_solved(request, pk: int):
     """Where "This solved my problem" lands without htmx: no ticket was created."""
     version = permissions.get_live_version_for(request.user, pk)
     return render(request, "knowledgebase/solved.html", {"version": version, "is_agent": roles.is_agent(request.user)})
+
+
+@require_safe
+@login_required
+def kb_image(request, key):
+    """An image of an article, for whoever may read the article (404 otherwise, as for the article).
+
+    Served by the desk so pages keep ``img-src 'self'``; the type was read from the content at
+    upload and is a raster type, sent with nosniff and a sandboxing policy if opened on its own.
+    """
+    image = ArticleImage.objects.filter(key=key).first()
+    if image is None or not permissions.can_see_image(request.user, image):
+        raise Http404("No such image.")
+    try:
+        handle = image.file.open("rb")
+    except OSError:
+        raise Http404("The file of this image is missing.") from None
+    response = FileResponse(handle, content_type=image.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response
