@@ -39,18 +39,24 @@ import logging
 import math
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
 from django.core import checks
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import connection
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from redis.backoff import NoBackoff
 from redis.retry import Retry
+
+if TYPE_CHECKING:
+    from .models import User
 
 logger = logging.getLogger(__name__)
 
@@ -97,7 +103,7 @@ def parse_rate(text: str) -> Rate:
 
 
 @checks.register
-def check_rate_limits(app_configs=None, **kwargs) -> list[checks.CheckMessage]:
+def check_rate_limits(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
     """Every ``RATE_LIMITS`` entry must parse, so a mistyped variable stops ``migrate``, not a request."""
     errors: list[checks.CheckMessage] = []
     for action, scopes in settings.RATE_LIMITS.items():
@@ -149,7 +155,7 @@ def limited(*, address: str | None) -> Iterator[_Context]:
         _context.reset(token)
 
 
-def client_address(request) -> str | None:
+def client_address(request: HttpRequest) -> str | None:
     """The address of the client that made ``request``: ``REMOTE_ADDR``, or behind ``PROXY_COUNT``
     reverse proxies the entry of ``X-Forwarded-For`` that the outermost of them added.
 
@@ -176,10 +182,10 @@ class RateLimitMiddleware:
     comes from its exception handler.
     """
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]):
         self.get_response = get_response
 
-    def __call__(self, request):
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
         with limited(address=client_address(request)) as context:
             response = self.get_response(request)
         if context.refused is not None:
@@ -193,7 +199,7 @@ class RateLimitMiddleware:
 # --------------------------------------------------------------------------- counting
 
 
-def enforce(action: str, *, user=None, identity: str = "", staff: bool = False) -> None:
+def enforce(action: str, *, user: User | None = None, identity: str = "", staff: bool = False) -> None:
     """Count one ``action`` by ``user`` (or by ``identity`` when nobody is signed in) and by the
     request's client address; raise ``RateLimited`` if either is now past its limit.
 
@@ -312,7 +318,7 @@ def _count_in_postgres(windows: list[tuple[str, Rate, int]]) -> list[int]:
         "ON CONFLICT (key, window_start) DO UPDATE SET count = "
         f"{table}.count + 1 RETURNING key, count"
     )
-    params: list = [now - timedelta(seconds=1)]
+    params: list[object] = [now - timedelta(seconds=1)]
     for row in rows:
         params.extend(row)
     with connection.cursor() as cursor:

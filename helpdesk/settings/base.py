@@ -256,6 +256,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_VERBOSE = False
 AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# The client address (behind PROXY_COUNT proxies, from X-Forwarded-For), shared with the rate limits.
+AXES_CLIENT_IP_CALLABLE = "helpdesk.core.ratelimit.client_address"
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -266,8 +268,6 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # No inline scripts or styles anywhere: every script and stylesheet is a file in static/.
-# The client address (behind PROXY_COUNT proxies, from X-Forwarded-For), shared with the rate limits.
-AXES_CLIENT_IP_CALLABLE = "helpdesk.core.ratelimit.client_address"
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
@@ -356,7 +356,7 @@ _RATE_LIMIT_DEFAULTS = {
     "create_ticket": {"user": "10/10m", "staff": "300/10m", "address": "60/10m"},
     "reply": {"user": "30/10m", "staff": "600/10m", "address": "200/10m"},
     "kb_feedback": {"user": "30/10m", "staff": "120/10m", "address": "200/10m"},
-    "survey_answer": {"user": "10/10m", "staff": "10/10m", "address": "60/10m"},
+    "survey_answer": {"user": "10/10m", "address": "60/10m"},  # counted for the requester
     "password_reset": {"user": "3/h", "address": "10/h"},
 }
 RATE_LIMITS = {
