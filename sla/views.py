@@ -13,6 +13,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from helpdesk.core.db import TransactionConflict
 from tickets.roles import Role, role_required
 
 from . import configure
@@ -74,6 +75,13 @@ def calendar_list(request):
     return render(request, "sla/calendar_list.html", {"rows": rows})
 
 
+def _refusal_text(error: ValidationError | TransactionConflict) -> str:
+    """What to tell the manager when a change was refused (a rule) or kept colliding (nothing saved)."""
+    if isinstance(error, TransactionConflict):
+        return str(error.detail)
+    return " ".join(error.messages)
+
+
 def _calendar_page(request, calendar, forms, status=200):
     form, intervals, holidays = forms
     context = {
@@ -96,6 +104,9 @@ def _save_calendar(request, calendar: BusinessCalendar | None):
             )
         except ValidationError as error:
             show_calendar_errors(error, form, intervals, holidays)
+        except TransactionConflict as conflict:  # retried already: nothing saved, the input stays
+            messages.error(request, str(conflict.detail))
+            return _calendar_page(request, calendar, forms, status=conflict.status_code)
         else:
             verb = "saved" if calendar else "created"
             messages.success(request, f"Calendar “{saved.name}” {verb}.")
@@ -124,8 +135,8 @@ def calendar_delete(request, pk: int):
     calendar = get_object_or_404(BusinessCalendar, pk=pk)
     try:
         name = configure.delete_calendar(calendar_id=calendar.pk)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    except (ValidationError, TransactionConflict) as error:
+        messages.error(request, _refusal_text(error))
         return redirect("sla:calendar_edit", pk=calendar.pk)
     messages.success(request, f"Calendar “{name}” deleted.")
     return redirect("sla:calendars")
@@ -207,6 +218,9 @@ def _save_policy(request, policy: Policy | None):
             saved = configure.save_policy(policy_id=policy.pk if policy else None, data=policy_input(form, targets))
         except ValidationError as error:
             show_policy_errors(error, form, targets)
+        except TransactionConflict as conflict:  # retried already: nothing saved, the input stays
+            messages.error(request, str(conflict.detail))
+            return _policy_page(request, policy, form, targets, status=conflict.status_code)
         else:
             verb = "saved" if policy else "created"
             messages.success(request, f"Policy “{saved.name}” {verb}.")
@@ -220,8 +234,8 @@ def policy_delete(request, pk: int):
     policy = get_object_or_404(Policy, pk=pk)
     try:
         name = configure.delete_policy(policy_id=policy.pk)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    except (ValidationError, TransactionConflict) as error:
+        messages.error(request, _refusal_text(error))
         return redirect("sla:policy_edit", pk=policy.pk)
     messages.success(request, f"Policy “{name}” deleted.")
     return redirect("sla:policies")
@@ -234,10 +248,17 @@ def policy_move(request, pk: int):
     form = MoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose to move the policy up or down.")
-    elif configure.move_policy(policy_id=policy.pk, up=form.cleaned_data["direction"] == "up"):
-        messages.success(request, f"Policy “{policy.name}” moved {form.cleaned_data['direction']}.")
     else:
-        messages.info(request, f"Policy “{policy.name}” cannot move further {form.cleaned_data['direction']}.")
+        try:
+            moved = configure.move_policy(policy_id=policy.pk, up=form.cleaned_data["direction"] == "up")
+        except TransactionConflict as conflict:
+            messages.error(request, str(conflict.detail))
+        else:
+            direction = form.cleaned_data["direction"]
+            if moved:
+                messages.success(request, f"Policy “{policy.name}” moved {direction}.")
+            else:
+                messages.info(request, f"Policy “{policy.name}” cannot move further {direction}.")
     return redirect("sla:policies")
 
 
