@@ -332,6 +332,20 @@ def test_with_redis_hung_requests_answer_quickly_and_are_still_limited(settings,
     assert Ticket.objects.filter(requester=requester).count() == 2
 
 
+def test_counting_goes_back_to_redis_once_it_answers_again(settings, own_redis, requester):
+    root, _ = own_redis
+    settings.RATE_LIMIT_REDIS_RETRY_SECONDS = 0  # try Redis again at every count
+    limits(settings, "create_ticket", user="10/10m", staff="100/10m", address="100/10m")
+    client = api(requester)
+    stop_redis(root)
+    assert client.post("/api/tickets/", NEW_TICKET, format="json").status_code == 201
+    per_user = RateCounter.objects.filter(key=f"create_ticket:user:user:{requester.pk}")
+    assert per_user.get().count == 1
+    start_redis(root)
+    assert client.post("/api/tickets/", NEW_TICKET, format="json").status_code == 201
+    assert per_user.get().count == 1  # counted in Redis, not in PostgreSQL
+
+
 def test_the_fallback_purges_ended_windows(settings, own_redis, requester):
     root, _ = own_redis
     stop_redis(root)
