@@ -22,6 +22,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from .db import TransactionConflict, is_conflict
 from .ratelimit import RateLimited
 
 
@@ -44,7 +45,8 @@ def exception_handler(exc, context):
 
     Django's ValidationError (raised by services) is a 400 with the messages; a body over
     ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (or with too many form fields) a 413; any other
-    SuspiciousOperation a 400. Every answer is ``{"detail": ...}`` rendered as JSON.
+    SuspiciousOperation a 400; a deadlock or serialization failure that escaped every retry a
+    409 (``helpdesk.core.db``). Every answer is ``{"detail": ...}`` rendered as JSON.
     Anything else is left to Django's handler500 (JSON too under /api/).
     """
     if isinstance(exc, RateLimited):
@@ -57,6 +59,10 @@ def exception_handler(exc, context):
             data = {"detail": " ".join(exc.messages)}
         _as_json(context)
         return Response(data, status=status.HTTP_400_BAD_REQUEST)
+    if is_conflict(exc):
+        # A deadlock or serialization failure outside any ``retry_on_conflict`` (which would have
+        # run it again): nothing was saved; the client may try again, as after an exhausted retry.
+        exc = TransactionConflict()
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
