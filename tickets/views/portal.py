@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
+from django.http import HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import path
 
@@ -14,8 +15,10 @@ from .. import services
 from ..forms import NewTicketForm
 from ..models import OPEN_STATUSES, Channel, Status, parse_reference
 from ..permissions import requested_or_watched, visible_tickets
+from .kept_input import keep_input, rebind, take_input
 
 PAGE_SIZE = 25
+NEW_TICKET_PAGE = "portal:new"  # where a refused new-ticket form is kept for (kept_input)
 
 # status filter -> statuses it shows (None: every status)
 STATUS_FILTERS: dict[str, tuple[str, tuple[str, ...] | None]] = {
@@ -70,9 +73,11 @@ def my_tickets(request):
 
 @login_required
 def new_ticket(request):
-    """Submit a ticket. A refusal (e.g. a file over the size limit) keeps the input and writes nothing."""
+    """Submit a ticket. A refusal (e.g. a file over the size limit) writes nothing and comes back
+    to this page by a redirect (303), the form as typed (files must be chosen again)."""
     if request.method == "POST":
         form = NewTicketForm(request.POST, request.FILES)
+        errors: list[str] = []
         if form.is_valid():
             data = form.cleaned_data
             try:
@@ -88,12 +93,17 @@ def new_ticket(request):
                     uploads=data["attachments"],
                 )
             except ValidationError as error:
-                form.add_error(None, error)
+                errors = error.messages
             else:
                 messages.success(request, f"Ticket {ticket.reference} submitted. We will get back to you.")
                 return redirect(ticket)
-        return render(request, "tickets/portal_new.html", {"form": form}, status=400)
-    return render(request, "tickets/portal_new.html", {"form": NewTicketForm()})
+        keep_input(request, NEW_TICKET_PAGE, "new", request.POST, errors)
+        if request.FILES:
+            messages.info(request, "Files are not kept when a form is refused: please choose them again.")
+        return HttpResponseRedirect(request.path, status=303)
+    kept = take_input(request, NEW_TICKET_PAGE)
+    form = rebind(NewTicketForm(kept[1]), kept[2]) if kept else NewTicketForm()
+    return render(request, "tickets/portal_new.html", {"form": form})
 
 
 urlpatterns = [

@@ -9,10 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from django import forms as django_forms
-from django.http import QueryDict
 
 from .. import forms, services
 from ..models import Status, Ticket
+from .kept_input import keep_input, rebind, take_input
 
 # Forms that sit in a Bootstrap modal dialog; after a failed submission the page opens it again.
 MODAL_FORMS = {"escalate", "deescalate", "managers", "resolve"}
@@ -162,27 +162,16 @@ def conflict_lines(name: str, form: django_forms.Form, current: Ticket) -> list[
 
 # --------------------------------------------------------------------------- a refused submission, kept for one read
 
-# Session key of the last refused form (Post/Redirect/Get): the action redirects to the ticket
-# page, which takes it out of the session once and shows it with its errors and typed text.
-REFUSED_FORM_KEY = "tickets.refused_form"
-
 
 def keep_refused_form(request, ticket: Ticket, name: str, data, errors: Iterable[str] = ()) -> None:
-    """Keep what was typed into form ``name`` (not the files) and the refusal's messages for the next page."""
-    typed = {key: data.getlist(key) for key in data if key != "csrfmiddlewaretoken"}
-    request.session[REFUSED_FORM_KEY] = {"ticket": ticket.pk, "form": name, "data": typed, "errors": list(errors)}
+    """Keep what was typed into form ``name`` of ``ticket`` (not the files) and the refusal's messages."""
+    keep_input(request, ticket.get_absolute_url(), name, data, errors)
 
 
 def take_refused_form(request, ticket: Ticket, *, open_incidents: int = 0) -> dict[str, django_forms.Form]:
     """The refused form kept for ``ticket``, bound again with its errors; empty if none. Read once."""
-    kept = request.session.pop(REFUSED_FORM_KEY, None)
-    if not isinstance(kept, dict) or kept.get("ticket") != ticket.pk or kept.get("form") not in FORM_NAMES:
+    kept = take_input(request, ticket.get_absolute_url())
+    if kept is None or kept[0] not in FORM_NAMES:
         return {}
-    data = QueryDict(mutable=True)
-    for key, values in kept.get("data", {}).items():
-        data.setlist(key, values)
-    form = make_form(kept["form"], ticket, data, open_incidents=open_incidents)
-    form.is_valid()  # the field errors again, as they were when it was refused
-    for message in kept.get("errors", []):
-        form.add_error(None, message)
-    return {kept["form"]: form}
+    name, data, errors = kept
+    return {name: rebind(make_form(name, ticket, data, open_incidents=open_incidents), errors)}
