@@ -12,6 +12,17 @@ from tickets.models import Channel, EventKind, Priority, Status, Ticket, TicketE
 URL = "/queues/phone/"
 
 
+def _refused_page(client, response):
+    """A refused call redirects (303) back to the form, shown once with its errors; a reload is empty."""
+    assert response.status_code == 303
+    assert response["Location"] == URL
+    page = client.get(URL)
+    assert page.status_code == 200 and page.context["form"].is_bound
+    again = client.get(URL)
+    assert again.status_code == 200 and not again.context["form"].is_bound
+    return page
+
+
 def call(caller, **overrides) -> dict:
     data = {
         "requester": caller.username,
@@ -132,8 +143,7 @@ def test_form_errors_are_shown_and_nothing_is_written(client, db, overrides, err
     caller = factories.make_requester()
     client.force_login(factories.make_agent(1))
     response = client.post(URL, call(caller, **overrides))
-    assert response.status_code == 400
-    assert error in response.content.decode()
+    assert error in _refused_page(client, response).content.decode()
     assert not Ticket.objects.exists()
     assert not OutboxMessage.objects.exists()
 
@@ -143,8 +153,7 @@ def test_inactive_caller_and_inactive_category_are_refused(client, db):
     retired = factories.CategoryFactory(is_active=False)
     client.force_login(factories.make_agent(1))
     response = client.post(URL, call(caller, category=retired.pk))
-    assert response.status_code == 400
-    form = response.context["form"]
+    form = _refused_page(client, response).context["form"]
     assert set(form.errors) == {"requester", "category"}
     assert not Ticket.objects.exists()
 
@@ -156,6 +165,7 @@ def test_refusal_from_the_service_is_shown_in_the_page(client, db, monkeypatch):
     monkeypatch.setattr(services, "log_phone_call", refuse)
     client.force_login(factories.make_agent(1))
     response = client.post(URL, call(factories.make_requester()))
-    assert response.status_code == 400
-    assert "The caller&#x27;s account is locked." in response.content.decode()
+    page = _refused_page(client, response).content.decode()
+    assert "The caller&#x27;s account is locked." in page
+    assert "Outlook keeps asking for the password" in page  # what was typed is kept
     assert not Ticket.objects.exists()

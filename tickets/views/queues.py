@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OrderBy, Q, QuerySet
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -25,7 +26,10 @@ from ..filters import QueueFilter, VendorFilter, filters_asked, open_only
 from ..models import AGENT_TIERS, OPEN_STATUSES, Ticket, Tier, Vendor, format_reference
 from ..queue_forms import BulkActionForm, PhoneCallForm
 from ..services.bulk import apply_bulk_action
+from .kept_input import keep_input, rebind, take_input
 from .queue_rows import queue_rows, queue_table_rows
+
+PHONE_CALL_PAGE = "queues:phone"  # where a refused phone-call form is kept for (kept_input)
 
 PAGE_SIZE = 25
 
@@ -257,19 +261,26 @@ def bulk(request):
 
 @roles.role_required(roles.Role.AGENT, roles.Role.MANAGER)
 def phone_call(request):
-    """Log a phone call for a requester: channel phone, assigned to the agent, resolved at once if fixed."""
-    form = PhoneCallForm(request.POST or None)
+    """Log a phone call for a requester: channel phone, assigned to the agent, resolved at once if fixed.
+
+    A refusal writes nothing and comes back to this page by a redirect (303), the form as typed.
+    """
     if request.method == "POST":
+        form = PhoneCallForm(request.POST)
+        errors: list[str] = []
         if form.is_valid():
             try:
                 ticket = services.log_phone_call(agent=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                form.add_error(None, exc.messages)
+                errors = exc.messages
             else:
                 resolved = " and resolved it" if not ticket.is_open else ""
                 messages.success(request, f"You logged the call as {ticket.reference}{resolved}.")
                 return redirect(ticket)
-        return render(request, "tickets/phone_call.html", {"form": form}, status=400)
+        keep_input(request, PHONE_CALL_PAGE, "phone_call", request.POST, errors)
+        return HttpResponseRedirect(request.path, status=303)
+    kept = take_input(request, PHONE_CALL_PAGE)
+    form = rebind(PhoneCallForm(kept[1]), kept[2]) if kept else PhoneCallForm()
     return render(request, "tickets/phone_call.html", {"form": form})
 
 
