@@ -365,12 +365,14 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(summary="History", responses={200: EventSerializer(many=True), 404: ERRORS[404]})
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def events(self, request, pk=None):
-        """The append-only history; internal events only for staff readers."""
+        """The append-only history; requesters and vendors get its public events with their public data only."""
         ticket = self.get_object()
-        events = ticket.events.select_related("actor")
+        events = ticket.events.select_related("actor").exclude(
+            kind__in=permissions.hidden_event_kinds(request.user, ticket)
+        )
         if not permissions.can_see_internal(request.user, ticket):
             events = events.filter(internal=False)
-        return Response(EventSerializer(events, many=True).data)
+        return Response(EventSerializer(permissions.visible_events(request.user, ticket, events), many=True).data)
 
     # ------------------------------------------------------------------ actions
 

@@ -77,9 +77,30 @@ def _watchers(ticket: Ticket) -> list:
     return [w for w in ticket.watchers.filter(is_active=True).exclude(email="") if permissions.may_follow(w, ticket)]
 
 
+# The history event each mail tells about. A person is mailed about an event only if they may
+# read it in the history (``permissions.may_see_event``, the one rule for page, API and mail).
+MAIL_EVENT_KINDS: dict[str, str] = {
+    "received": EventKind.CREATED,
+    "reply": EventKind.REPLIED,
+    "status": EventKind.STATUS_CHANGED,
+    "resolved": EventKind.RESOLVED,
+    "reopened": EventKind.REOPENED,
+    "escalated": EventKind.ESCALATED,
+    "deescalated": EventKind.DEESCALATED,
+    "assigned": EventKind.ASSIGNED,
+    "managers": EventKind.MANAGERS_NOTIFIED,
+}
+
+
+def _readers(ticket: Ticket, event: str, users) -> list:
+    """Those of ``users`` who may read the history event that the mail ``event`` is about."""
+    kind = MAIL_EVENT_KINDS[event]
+    return [u for u in users if permissions.may_see_event(u, ticket, kind)]
+
+
 def _requester_side(ticket: Ticket, event: str, *, requester_essential: bool, exclude: int | None = None):
     people = []
-    if ticket.requester.is_active and ticket.requester_id != exclude:
+    if ticket.requester.is_active and ticket.requester_id != exclude and _readers(ticket, event, [ticket.requester]):
         people.append(
             Recipient.of(
                 ticket.requester,
@@ -87,7 +108,7 @@ def _requester_side(ticket: Ticket, event: str, *, requester_essential: bool, ex
                 context=_extra_context(event, ticket, ticket.requester),
             )
         )
-    for watcher in _watchers(ticket):
+    for watcher in _readers(ticket, event, _watchers(ticket)):
         if watcher.pk != exclude:
             people.append(Recipient.of(watcher, essential=False, context=_extra_context(event, ticket, watcher)))
     return people
@@ -113,9 +134,13 @@ def notifications_for(ticket: Ticket, event: str, extra: dict, source: str) -> l
         if message is None:  # gone, or not public: nothing may be mailed
             return []
         people = _requester_side(ticket, event, requester_essential=True, exclude=message.author_id)
-        people += [Recipient.of(u, essential=False) for u in vendor_contacts(ticket) if u.pk != message.author_id]
+        people += [
+            Recipient.of(u, essential=False)
+            for u in _readers(ticket, event, vendor_contacts(ticket))
+            if u.pk != message.author_id
+        ]
         if ticket.assignee_id and ticket.assignee_id != message.author_id and ticket.assignee.is_active:
-            people.append(Recipient.of(ticket.assignee, essential=False))
+            people += [Recipient.of(u, essential=False) for u in _readers(ticket, event, [ticket.assignee])]
         context = {"message": message, "message_html": markdown_html(message.body), "author": message.author}
         return [note("ticket_reply", people, context=context)]
     if event == "status":
@@ -126,7 +151,7 @@ def notifications_for(ticket: Ticket, event: str, extra: dict, source: str) -> l
     if event == "reopened":
         people = _requester_side(ticket, event, requester_essential=False)
         if ticket.assignee_id and ticket.assignee.is_active:
-            people.append(Recipient.of(ticket.assignee, essential=False))
+            people += [Recipient.of(u, essential=False) for u in _readers(ticket, event, [ticket.assignee])]
         return [note("ticket_reopened", people)]
     if event in {"escalated", "deescalated"}:
         tier = int(extra.get("tier", ticket.tier))
@@ -136,14 +161,15 @@ def notifications_for(ticket: Ticket, event: str, extra: dict, source: str) -> l
         notes = [
             note(
                 "ticket_tier_changed",
-                [Recipient.of(u, essential=False) for u in agents_of_tier(tier)],
+                [Recipient.of(u, essential=False) for u in _readers(ticket, event, agents_of_tier(tier))],
                 context=staff_context,
                 grouped=True,
                 reply_by_mail=False,
             )
         ]
         if event == "escalated" and tier == Tier.T4:
-            # The vendor gets the public facts only: never the escalation note.
+            # Not the escalation event (which the vendor may not read) but the public facts of the
+            # ticket now at their tier: never the escalation note.
             notes.append(
                 note(
                     "ticket_vendor_escalated",
@@ -155,11 +181,13 @@ def notifications_for(ticket: Ticket, event: str, extra: dict, source: str) -> l
     if event == "assigned":
         people = [
             Recipient.of(u, essential=False)
-            for u in get_user_model().objects.filter(pk=extra.get("to"), is_active=True).exclude(email="")
+            for u in _readers(
+                ticket, event, get_user_model().objects.filter(pk=extra.get("to"), is_active=True).exclude(email="")
+            )
         ]
         return [note("ticket_assigned", people, reply_by_mail=False)]
     if event == "managers":
-        people = [Recipient.of(u, essential=True) for u in managers()]
+        people = [Recipient.of(u, essential=True) for u in _readers(ticket, event, managers())]
         context = {"reason": extra.get("reason", "")}
         return [note("ticket_managers", people, context=context, grouped=True, reply_by_mail=False)]
     logger.warning("no mail for ticket event %r", event)

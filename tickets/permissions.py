@@ -7,11 +7,14 @@ see, so its existence does not leak.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from . import roles
-from .models import MessageKind, Status, Ticket, Tier
+from .models import EventKind, MessageKind, Status, Ticket, TicketEvent, Tier
 
 
 def requested_or_watched(user) -> Q:
@@ -75,6 +78,107 @@ def can_see_internal(user, ticket: Ticket) -> bool:
     return is_staff_reader(user)
 
 
+# --------------------------------------------------------------------------- history (TicketEvent data)
+#
+# Staff readers (agents, managers, admins) see every event with all its data. Everyone else (the
+# requester, watchers, a vendor's people) sees the public facts of the ticket's life only:
+#
+# * never an internal event (``internal=True``: notes, escalations, swarms, manager alerts, SLA)
+#   and never a kind listed in ``STAFF_ONLY_EVENT_KINDS`` even if some writer forgot the flag:
+#   escalation and de-escalation (their note, the vendor and its reference, who held the ticket),
+#   assignment changes (who works it is the desk's business; the current assignee is on the
+#   ticket), manager alerts, swarms, SLA warnings and breaches;
+# * of the events they see, only the keys in ``PUBLIC_EVENT_DATA``; any other key (a key added
+#   later included) is internal. The priority override reason is such a key;
+# * a vendor contact also does not see who was added as a watcher (the requester's colleagues).
+STAFF_ONLY_EVENT_KINDS: frozenset[str] = frozenset(
+    {
+        EventKind.ESCALATED,
+        EventKind.DEESCALATED,
+        EventKind.ASSIGNED,
+        EventKind.NOTE_ADDED,
+        EventKind.MANAGERS_NOTIFIED,
+        EventKind.SWARM_OPENED,
+        EventKind.SWARM_JOINED,
+        EventKind.SLA,
+    }
+)
+VENDOR_HIDDEN_EVENT_KINDS: frozenset[str] = frozenset({EventKind.WATCHER_ADDED})
+# Per kind, the data keys shown outside the staff; a dict value lists the keys kept inside a nested dict.
+_PRIORITY_KEYS = frozenset({"priority", "impact", "urgency"})
+PUBLIC_EVENT_DATA: dict[str, dict[str, frozenset[str] | None]] = {
+    EventKind.CREATED: {"channel": None, "priority": None, "tier": None},
+    EventKind.STATUS_CHANGED: {"from": None, "to": None},
+    EventKind.PRIORITY_CHANGED: {"from": _PRIORITY_KEYS, "to": _PRIORITY_KEYS},
+    EventKind.CATEGORY_CHANGED: {"from": None, "to": None},
+    EventKind.REPLIED: {"message": None},
+    EventKind.ATTACHMENT_ADDED: {"attachment": None, "filename": None},
+    EventKind.WATCHER_ADDED: {"watcher": None},
+    EventKind.MERGED: {"into": None, "from": None},
+    EventKind.LINKED: {"related": None, "why": None, "incident": None, "problem": None},
+    EventKind.RESOLVED: {"note": None, "problem": None},
+    EventKind.REOPENED: {"reason": None},
+    EventKind.CLOSED: {"why": None},
+}
+
+
+def may_see_event(user, ticket: Ticket, kind: str, *, internal: bool = False) -> bool:
+    """Whether ``user`` (who may read ``ticket``) sees events of ``kind`` in its history, API and mail.
+
+    Staff readers see every event; others never see internal ones nor ``STAFF_ONLY_EVENT_KINDS``;
+    vendor contacts also not ``VENDOR_HIDDEN_EVENT_KINDS``. No side effects.
+    """
+    if can_see_internal(user, ticket):
+        return True
+    if internal or kind in STAFF_ONLY_EVENT_KINDS:
+        return False
+    return not (roles.is_vendor_contact(user) and kind in VENDOR_HIDDEN_EVENT_KINDS)
+
+
+def hidden_event_kinds(user, ticket: Ticket) -> frozenset[str]:
+    """The kinds ``may_see_event`` refuses to ``user`` whatever the event, for filtering in SQL."""
+    if can_see_internal(user, ticket):
+        return frozenset()
+    if roles.is_vendor_contact(user):
+        return STAFF_ONLY_EVENT_KINDS | VENDOR_HIDDEN_EVENT_KINDS
+    return STAFF_ONLY_EVENT_KINDS
+
+
+def visible_event_data(user, ticket: Ticket, event: TicketEvent) -> dict | None:
+    """The data of ``event`` as ``user`` may read it, or None when the event is not theirs to see.
+
+    The one filter of event data: the ticket page's history, the API's events endpoint and the
+    mail all go through it (see the comment above ``STAFF_ONLY_EVENT_KINDS`` for the rules).
+    Returns a new dict; the event is left unchanged. No side effects.
+    """
+    if not may_see_event(user, ticket, event.kind, internal=event.internal):
+        return None
+    data = event.data if isinstance(event.data, dict) else {}
+    if can_see_internal(user, ticket):
+        return dict(data)
+    shown = {}
+    for key, inner in PUBLIC_EVENT_DATA.get(event.kind, {}).items():
+        if key not in data:
+            continue
+        value = data[key]
+        if inner is not None:
+            value = {k: v for k, v in value.items() if k in inner} if isinstance(value, dict) else None
+        shown[key] = value
+    return shown
+
+
+def visible_events(user, ticket: Ticket, events: Iterable[TicketEvent]) -> list[TicketEvent]:
+    """``events`` of ``ticket`` that ``user`` may see, each an unsaved copy carrying only its visible data."""
+    result = []
+    for event in events:
+        data = visible_event_data(user, ticket, event)
+        if data is not None:
+            shown = copy.copy(event)
+            shown.data = data
+            result.append(shown)
+    return result
+
+
 def visible_message_kinds(user, ticket: Ticket) -> list[str]:
     return [MessageKind.PUBLIC, MessageKind.INTERNAL] if can_see_internal(user, ticket) else [MessageKind.PUBLIC]
 
@@ -101,6 +205,15 @@ def can_join_swarm(user, ticket: Ticket) -> bool:
 def is_vendor_of(user, ticket: Ticket) -> bool:
     vendor_id = roles.role_info(user).vendor_id
     return vendor_id is not None and ticket.tier == Tier.T4 and ticket.vendor_id == vendor_id
+
+
+def can_see_vendor_reference(user, ticket: Ticket) -> bool:
+    """The vendor's own reference of a tier-4 ticket: staff readers and that vendor's people only.
+
+    It is the desk's handle on the vendor's case, not the requester's business (and an outside
+    company's internal identifier). No side effects.
+    """
+    return is_staff_reader(user) or is_vendor_of(user, ticket)
 
 
 def is_requester_side(user, ticket: Ticket) -> bool:

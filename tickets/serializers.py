@@ -138,7 +138,8 @@ def _named(obj) -> dict | None:
 
 
 class TicketSerializer(serializers.ModelSerializer):
-    """A ticket as the API shows it. ``priority_reason`` is for staff readers only."""
+    """A ticket as the API shows it. ``priority_reason`` is for staff readers only, ``vendor_reference``
+    for staff readers and the ticket's vendor (``permissions.can_see_vendor_reference``)."""
 
     STAFF_ONLY: ClassVar[frozenset[str]] = frozenset({"priority_reason", "sla_due_at", "sla_breached"})
 
@@ -148,6 +149,9 @@ class TicketSerializer(serializers.ModelSerializer):
     assignee = UserBriefSerializer(read_only=True, allow_null=True)
     category = NamedBriefSerializer(read_only=True, allow_null=True)
     vendor = NamedBriefSerializer(read_only=True, allow_null=True)
+    vendor_reference = serializers.CharField(
+        read_only=True, required=False, help_text="Staff readers and the ticket's vendor only."
+    )
     priority_reason = serializers.CharField(read_only=True, required=False, help_text="Staff readers only.")
     impact = serializers.ChoiceField(choices=IMPACT_CHOICES, read_only=True)
     urgency = serializers.ChoiceField(choices=URGENCY_CHOICES, read_only=True)
@@ -214,7 +218,13 @@ class TicketSerializer(serializers.ModelSerializer):
         if not self._staff_reader():
             for name in self.STAFF_ONLY:
                 data.pop(name, None)
+        if not self._vendor_reference_reader(instance):
+            data.pop("vendor_reference", None)
         return data
+
+    def _vendor_reference_reader(self, ticket: Ticket) -> bool:
+        request = self.context.get("request")
+        return bool(request) and permissions.can_see_vendor_reference(request.user, ticket)
 
     def to_representation(self, instance) -> dict:
         """The same dict as ``drf_representation``, built directly (a page of 25 costs a tenth as much).
@@ -248,7 +258,8 @@ class TicketSerializer(serializers.ModelSerializer):
         data["requester"] = _user_brief(instance.requester)
         data["assignee"] = _user_brief(instance.assignee)
         data["vendor"] = _named(instance.vendor)
-        data["vendor_reference"] = _text(instance.vendor_reference)
+        if staff or self._vendor_reference_reader(instance):
+            data["vendor_reference"] = _text(instance.vendor_reference)
         data["is_swarm"] = _boolean(instance.is_swarm)
         data["is_problem"] = _boolean(instance.is_problem)
         data["problem"] = instance.problem_id

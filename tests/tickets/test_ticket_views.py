@@ -201,7 +201,6 @@ def test_page_shows_the_ticket(client, people):
         ticket.reference,
         ticket.subject,
         "Contoso Hardware",
-        "CASE-77",
         "Hardware",
         "Tier 4 - Vendors",
         people["owner"].display_name,
@@ -213,8 +212,9 @@ def test_page_shows_the_ticket(client, people):
         assert shown in page, shown
     assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT', page)
     assert f'href="/tickets/{ticket.pk}/attachments/{attachment(ticket, False).pk}/"' in page
-    # Requesters see neither internal events nor staff actions.
+    # Requesters see neither internal events, nor the vendor's own reference, nor staff actions.
     assert "Escalated from" not in page
+    assert "CASE-77" not in page
     for action in ("note", "escalate", "claim", "assign", "resolve", "merge"):
         assert f'action="/tickets/{ticket.pk}/{action}/"' not in page
     assert f'action="/tickets/{ticket.pk}/reply/"' in page

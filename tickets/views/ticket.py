@@ -73,6 +73,7 @@ def action_flags(user, ticket: Ticket) -> dict[str, bool]:
     collaborator_ids = {u.pk for u in ticket.collaborators.all()}
     return {
         "see_internal": permissions.can_see_internal(user, ticket),
+        "see_vendor_reference": permissions.can_see_vendor_reference(user, ticket),
         "work": work,
         "reply": ticket.status != Status.CLOSED and permissions.can_reply(user, ticket),
         "follow_up": ticket.status == Status.CLOSED and requester,
@@ -169,7 +170,9 @@ def render_detail(request, pk: int, *, bound: dict | None = None, status: int = 
         "open_modal": next((name for name in (bound or {}) if name in MODAL_FORMS), ""),
         "conversation": conversation,
         "ticket_files": files_by_message.get(None, []),
-        "history": describe(ticket.visible_events, visible_others),
+        # Internal events are not even fetched for requesters and vendors (detail_queryset); what
+        # they may read of the others is cut by the one filter of event data.
+        "history": describe(permissions.visible_events(user, ticket, ticket.visible_events), visible_others),
         "links": _links(ticket, visible_others),
         "watchers": list(ticket.watchers.all()),
         "collaborators": list(ticket.collaborators.all()),
