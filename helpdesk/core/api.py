@@ -22,6 +22,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import refusals
 from .db import TransactionConflict, is_conflict
 from .ratelimit import RateLimited
 
@@ -79,6 +80,9 @@ def exception_handler(exc, context):
         response.data = {"detail": "Invalid input.", "errors": response.data}
     elif isinstance(response.data, list):
         response.data = {"detail": " ".join(str(item) for item in response.data)}
+    if response.status_code == status.HTTP_403_FORBIDDEN and context.get("request") is not None:
+        # The refusal's log line (helpdesk.core.refusals) says what the client was told.
+        refusals.note_reason(context["request"], str(response.data.get("detail", "")))
     return response
 
 

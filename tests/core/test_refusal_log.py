@@ -77,7 +77,10 @@ def test_a_refused_api_action_is_one_line_with_the_detail(caplog, requester, aut
     lines = _refusal_lines(caplog)
     assert len(lines) == 1
     message = lines[0].getMessage()
-    assert message.startswith(f"refused user={requester.pk} path={path} view=tickets_api:ticket-escalate reason=")
+    assert message == (
+        f"refused user={requester.pk} path={path} view=tickets_api:ticket-escalate "
+        "reason=You do not have permission to perform this action."
+    )
     assert "Traceback" not in caplog.text
     assert not [r for r in caplog.records if r.name == "django.request"]
 
