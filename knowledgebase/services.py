@@ -47,6 +47,7 @@ from helpdesk.core import ratelimit
 from tickets import roles
 from tickets.models import Ticket
 from tickets.permissions import get_ticket_for
+from tickets.services import one_line
 
 from . import permissions
 from .markdown import plain_text
@@ -105,6 +106,8 @@ def clean_content(data: dict[str, Any]) -> dict[str, Any]:
     cleaned: dict[str, Any] = {}
     for name, label, limit in (("title", "Title", 200), ("summary", "Summary", 300), ("body", "Body", None)):
         value = strip_sentinels(str(data.get(name) or "")).strip()
+        if name == "title":
+            value = one_line(value)  # a title is one line in lists, search results and mail alike
         if not value:
             errors.setdefault(name, []).append(f"{label} is required.")
         elif limit and len(value) > limit:

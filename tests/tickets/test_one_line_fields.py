@@ -10,7 +10,9 @@ feed, NEL, U+2028/U+2029, NUL and a bidirectional override.
 import pytest
 from django.core.exceptions import ValidationError
 
+from knowledgebase import services as kb_services
 from tests import factories
+from tests.knowledgebase.conftest import content as kb_content
 from tests.tickets.test_api_support import api
 from tickets import services
 from tickets.mail.addresses import clean_header
@@ -124,6 +126,15 @@ def test_api_escalation_stores_the_vendor_reference_as_one_line(requester):
     )
     assert response.status_code == 200, response.json()
     assert response.json()["vendor_reference"] == "CASE 42 X"
+
+
+@pytest.mark.parametrize(("typed", "stored"), BREAKS, ids=IDS)
+def test_knowledge_base_titles_store_one_line(requester, typed, stored):
+    author = factories.make_agent(1)
+    article = kb_services.create_article(by=author, **kb_content(title=f"Fix: {typed}", body="Step 1\nStep 2"))
+    article.refresh_from_db()
+    assert article.title == f"Fix: {stored}".strip()
+    assert article.body == "Step 1\nStep 2"
 
 
 @pytest.mark.parametrize(
