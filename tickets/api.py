@@ -11,6 +11,7 @@ into 403/400 JSON.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -116,7 +117,15 @@ class AnyMediaRenderer(JSONRenderer):
     media_type = "*/*"
 
 
-def _action_schema(request=EmptyInput, responses=TicketSerializer, **kwargs):
+STALE = OpenApiResponse(description="The ticket changed since the ETag sent in If-Match; nothing changed.")
+
+
+def _action_schema(request=EmptyInput, responses=TicketSerializer, *, if_match: bool = False, **kwargs):
+    """The schema of an action; ``if_match`` for those that honour If-Match (412 on a stale one)."""
+    if if_match:
+        return extend_schema(
+            request=request, responses={200: responses, **ERRORS, 412: STALE}, parameters=[IF_MATCH], **kwargs
+        )
     return extend_schema(request=request, responses={200: responses, **ERRORS}, **kwargs)
 
 
@@ -162,6 +171,28 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         data = self._ticket_data(pk)
         return Response(data, status=status_code, headers={"ETag": ticket_etag(data["version"])})
 
+    def _at_read_version(self, ticket: Ticket, change: Callable[[], object]) -> None:
+        """Run ``change`` (the service calls of one action) only if the ticket is still at the
+        version the client names in ``If-Match``; without the header, on the current ticket.
+
+        For the actions that lock just this ticket; a mismatch raises ``StaleTicket`` (412).
+        """
+        expected = if_match_versions(self.request)
+        if expected is None:
+            change()
+        else:
+            services.change_at_version(ticket_id=ticket.pk, version=expected, change=change)
+
+    def handle_exception(self, exc):
+        if isinstance(exc, services.StaleTicket):
+            # 412 with the current ETag, so the client can read the ticket again and decide.
+            return Response(
+                {"detail": " ".join(exc.messages), "version": exc.current.version},
+                status=status.HTTP_412_PRECONDITION_FAILED,
+                headers={"ETag": ticket_etag(exc.current.version)},
+            )
+        return super().handle_exception(exc)
+
     def _visible_attachments(self, ticket: Ticket) -> QuerySet[Attachment]:
         attachments = ticket.attachments.select_related("message", "uploaded_by")
         if not permissions.can_see_internal(self.request.user, ticket):
@@ -206,7 +237,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         responses={
             200: TicketSerializer,
             **ERRORS,
-            412: OpenApiResponse(description="The ticket changed since the ETag sent in If-Match; nothing changed."),
+            412: STALE,
         },
     )
     def partial_update(self, request, pk=None):
@@ -231,15 +262,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
                     reason=data.get("priority_reason", ticket.priority_reason if "priority" in data else ""),
                 )
 
-        try:  # both changes or neither, on the version the client read
-            services.change_at_version(ticket_id=ticket.pk, version=expected, change=change)
-        except services.StaleTicket as stale:
-            # The current ETag comes along, so the client can read the ticket again and retry.
-            return Response(
-                {"detail": " ".join(stale.messages), "version": stale.current.version},
-                status=status.HTTP_412_PRECONDITION_FAILED,
-                headers={"ETag": ticket_etag(stale.current.version)},
-            )
+        # Both changes or neither, on the version the client read (a mismatch is a 412).
+        services.change_at_version(ticket_id=ticket.pk, version=expected, change=change)
         return self._ticket_response(ticket.pk)
 
     # ------------------------------------------------------------------ conversation
@@ -376,13 +400,13 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
 
     # ------------------------------------------------------------------ actions
 
-    @_action_schema(summary="Take this ticket (assign it to yourself)")
+    @_action_schema(summary="Take this ticket (assign it to yourself)", if_match=True)
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
         ticket = self.get_object()
         _require(permissions.can_work(request.user, ticket))
         self._input(EmptyInput, request)
-        services.claim_ticket(ticket_id=ticket.pk, by=request.user)
+        self._at_read_version(ticket, lambda: services.claim_ticket(ticket_id=ticket.pk, by=request.user))
         return self._ticket_response(ticket.pk)
 
     @extend_schema(
@@ -404,92 +428,106 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             return Response(status=status.HTTP_204_NO_CONTENT)
         return self._ticket_response(ticket.pk)
 
-    @_action_schema(request=EscalateInput, summary="Functional escalation (up one or more tiers, with a note)")
+    @_action_schema(
+        request=EscalateInput, summary="Functional escalation (up one or more tiers, with a note)", if_match=True
+    )
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):
         ticket = self.get_object()
         _require(permissions.can_work(request.user, ticket))
         data = self._input(EscalateInput, request)
-        services.escalate_ticket(
-            ticket_id=ticket.pk,
-            by=request.user,
-            reason=data["reason"],
-            to_tier=data.get("to_tier"),
-            vendor=data.get("vendor"),
-            vendor_reference=data.get("vendor_reference", ""),
+        self._at_read_version(
+            ticket,
+            lambda: services.escalate_ticket(
+                ticket_id=ticket.pk,
+                by=request.user,
+                reason=data["reason"],
+                to_tier=data.get("to_tier"),
+                vendor=data.get("vendor"),
+                vendor_reference=data.get("vendor_reference", ""),
+            ),
         )
         return self._ticket_response(ticket.pk)
 
-    @_action_schema(request=DeescalateInput, summary="De-escalate (down one or more tiers, with a note)")
+    @_action_schema(request=DeescalateInput, summary="De-escalate (down one or more tiers, with a note)", if_match=True)
     @action(detail=True, methods=["post"])
     def deescalate(self, request, pk=None):
         ticket = self.get_object()
         _require(permissions.can_work(request.user, ticket))
         data = self._input(DeescalateInput, request)
-        services.deescalate_ticket(
-            ticket_id=ticket.pk, by=request.user, reason=data["reason"], to_tier=data.get("to_tier")
+        self._at_read_version(
+            ticket,
+            lambda: services.deescalate_ticket(
+                ticket_id=ticket.pk, by=request.user, reason=data["reason"], to_tier=data.get("to_tier")
+            ),
         )
         return self._ticket_response(ticket.pk)
 
-    @_action_schema(request=TransitionInput, summary="Change status (new/open/pending)")
+    @_action_schema(request=TransitionInput, summary="Change status (new/open/pending)", if_match=True)
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         ticket = self.get_object()
         _require(permissions.can_work(request.user, ticket))
         data = self._input(TransitionInput, request)
-        services.change_status(ticket_id=ticket.pk, by=request.user, status=data["status"])
+        self._at_read_version(
+            ticket, lambda: services.change_status(ticket_id=ticket.pk, by=request.user, status=data["status"])
+        )
         return self._ticket_response(ticket.pk)
 
-    @_action_schema(request=ResolveInput, summary="Resolve with a resolution note")
+    @_action_schema(request=ResolveInput, summary="Resolve with a resolution note", if_match=True)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         ticket = self.get_object()
         _require(permissions.can_work(request.user, ticket))
         data = self._input(ResolveInput, request)
-        services.resolve_ticket(ticket_id=ticket.pk, by=request.user, **data)
+        self._at_read_version(ticket, lambda: services.resolve_ticket(ticket_id=ticket.pk, by=request.user, **data))
         return self._ticket_response(ticket.pk)
 
-    @_action_schema(request=ReopenInput, summary="Reopen a resolved ticket")
+    @_action_schema(request=ReopenInput, summary="Reopen a resolved ticket", if_match=True)
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         ticket = self.get_object()
         data = self._input(ReopenInput, request)
-        services.reopen_ticket(ticket_id=ticket.pk, by=request.user, reason=data["reason"])
+        self._at_read_version(
+            ticket, lambda: services.reopen_ticket(ticket_id=ticket.pk, by=request.user, reason=data["reason"])
+        )
         return self._ticket_response(ticket.pk)
 
-    @_action_schema(summary="Confirm the resolution (requester); the ticket closes")
+    @_action_schema(summary="Confirm the resolution (requester); the ticket closes", if_match=True)
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         ticket = self.get_object()
         self._input(EmptyInput, request)
-        services.confirm_resolution(ticket_id=ticket.pk, by=request.user)
+        self._at_read_version(ticket, lambda: services.confirm_resolution(ticket_id=ticket.pk, by=request.user))
         return self._ticket_response(ticket.pk)
 
-    @_action_schema(request=ReasonInput, summary="Hierarchical escalation: notify the managers")
+    @_action_schema(request=ReasonInput, summary="Hierarchical escalation: notify the managers", if_match=True)
     @action(detail=True, methods=["post"], url_path="notify-managers")
     def notify_managers(self, request, pk=None):
         ticket = self.get_object()
         _require(permissions.can_work(request.user, ticket))
         data = self._input(ReasonInput, request)
-        services.notify_managers(ticket_id=ticket.pk, by=request.user, reason=data["reason"])
+        self._at_read_version(
+            ticket, lambda: services.notify_managers(ticket_id=ticket.pk, by=request.user, reason=data["reason"])
+        )
         return self._ticket_response(ticket.pk)
 
-    @_action_schema(summary="Open the ticket to a swarm")
+    @_action_schema(summary="Open the ticket to a swarm", if_match=True)
     @action(detail=True, methods=["post"], url_path="open-swarm")
     def open_swarm(self, request, pk=None):
         ticket = self.get_object()
         _require(permissions.can_work(request.user, ticket))
         self._input(EmptyInput, request)
-        services.open_swarm(ticket_id=ticket.pk, by=request.user)
+        self._at_read_version(ticket, lambda: services.open_swarm(ticket_id=ticket.pk, by=request.user))
         return self._ticket_response(ticket.pk)
 
-    @_action_schema(summary="Join the swarm (agents of any tier)")
+    @_action_schema(summary="Join the swarm (agents of any tier)", if_match=True)
     @action(detail=True, methods=["post"], url_path="join-swarm")
     def join_swarm(self, request, pk=None):
         ticket = self.get_object()
         _require(permissions.may_join_swarm(request.user, ticket))
         self._input(EmptyInput, request)
-        services.join_swarm(ticket_id=ticket.pk, by=request.user)
+        self._at_read_version(ticket, lambda: services.join_swarm(ticket_id=ticket.pk, by=request.user))
         return self._ticket_response(ticket.pk)
 
     @_action_schema(request=WatcherInput, responses=DetailSerializer, summary="Add a watcher")

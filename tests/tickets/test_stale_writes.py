@@ -124,6 +124,38 @@ def test_without_if_match_or_with_a_star_the_patch_applies_to_the_current_ticket
     assert (ticket.impact, ticket.urgency, ticket.version) == (Level.HIGH, Level.HIGH, 4)
 
 
+ACTIONS = [
+    ("claim", {}),
+    ("transition", {"status": "pending_requester"}),
+    ("escalate", {"reason": "Needs the network team"}),
+    ("resolve", {"resolution_note": "Replaced the router."}),
+    ("notify-managers", {"reason": "Blocks the whole floor"}),
+    ("open-swarm", {}),
+]
+
+
+@pytest.mark.parametrize(("action", "data"), ACTIONS, ids=[a for a, _ in ACTIONS])
+def test_actions_honour_if_match_too(manager, ticket, action, data):
+    read = api(manager).get(f"/api/tickets/{ticket.pk}/")["ETag"]
+    services.change_priority(ticket_id=ticket.pk, by=manager, impact=Level.HIGH)  # someone else, meanwhile
+    before = snapshot(ticket)
+    stale = api(manager).post(f"/api/tickets/{ticket.pk}/{action}/", data, format="json", HTTP_IF_MATCH=read)
+    assert stale.status_code == 412
+    assert "changed by someone else" in stale.json()["detail"]
+    assert stale["ETag"] == 'W/"2"'
+    assert snapshot(ticket) == before
+    fresh = api(manager).post(f"/api/tickets/{ticket.pk}/{action}/", data, format="json", HTTP_IF_MATCH=stale["ETag"])
+    assert fresh.status_code == 200, fresh.json()
+    assert snapshot(ticket) != before
+
+
+def test_an_action_without_if_match_applies_to_the_current_ticket(manager, ticket):
+    services.change_priority(ticket_id=ticket.pk, by=manager, impact=Level.HIGH)
+    response = api(manager).post(f"/api/tickets/{ticket.pk}/claim/", {}, format="json")
+    assert response.status_code == 200
+    assert response["ETag"] == 'W/"3"'
+
+
 @pytest.mark.parametrize("header", ["yesterday", 'W/"abc"', '"1" "2"', "-1"])
 def test_an_unreadable_if_match_is_a_400_and_changes_nothing(agent, ticket, header):
     before = snapshot(ticket)
