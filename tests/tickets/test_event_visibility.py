@@ -142,9 +142,11 @@ def test_history_and_api_show_each_role_only_its_events_and_data(story, role):
     }
     if role == "vendor":
         assert shown == expected  # not who watches: the requester's colleagues are not theirs to know
+        assert 'id="watcher-list"' not in page_text and story["watcher"].display_name not in page_text
         assert VENDOR_REFERENCE in detail_text  # their own reference
     else:
         assert shown == expected | {EventKind.WATCHER_ADDED}
+        assert 'id="watcher-list"' in page_text
         assert VENDOR_REFERENCE not in page_text and VENDOR_REFERENCE not in detail_text
 
 

@@ -24,6 +24,7 @@ from ..models import (
     OPEN_STATUSES,
     Attachment,
     CannedReply,
+    EventKind,
     MessageKind,
     Status,
     Ticket,
@@ -74,6 +75,8 @@ def action_flags(user, ticket: Ticket) -> dict[str, bool]:
     return {
         "see_internal": permissions.can_see_internal(user, ticket),
         "see_vendor_reference": permissions.can_see_vendor_reference(user, ticket),
+        # Who follows the ticket: shown to whoever may read its watcher events (not to vendors).
+        "see_watchers": permissions.may_see_event(user, ticket, EventKind.WATCHER_ADDED),
         "work": work,
         "reply": ticket.status != Status.CLOSED and permissions.can_reply(user, ticket),
         "follow_up": ticket.status == Status.CLOSED and requester,
