@@ -193,9 +193,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BROKER_CONNECTION_TIMEOUT = 3
 # Longer than any countdown, ETA or retry we use (the longest outbox back-off is one hour),
 # so Redis never hands an unacknowledged task to a second worker while the first still has it.
-CELERY_VISIBILITY_TIMEOUT = 6 * 3600
+# It is also when Redis hands out again a task whose worker's main process died (kill -9, out
+# of memory); outbox messages come back sooner through the relay (OUTBOX_REDELIVER_AFTER_SECONDS)
+# and beat sends a new sweep every minute. Workers look for such tasks every
+# CELERY_UNACKED_RESTORE_INTERVAL seconds. The crash tests shorten both.
+CELERY_VISIBILITY_TIMEOUT = env.int("CELERY_VISIBILITY_TIMEOUT", default=6 * 3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": CELERY_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": env.int("CELERY_UNACKED_RESTORE_INTERVAL", default=10),
     "socket_timeout": 5,
 }
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"visibility_timeout": CELERY_VISIBILITY_TIMEOUT}
