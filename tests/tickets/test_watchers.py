@@ -228,3 +228,14 @@ def test_a_vendor_contact_left_watching_loses_the_ticket_when_it_leaves_their_ti
     assert vera.email not in recipients and world["watcher"].email in recipients
     django_mail.outbox.clear()
     assert _mail_from(vera.email, ticket).status == InboundMail.Status.HELD
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_a_tier_one_agent_adds_outsiders_but_no_vendor_to_a_ticket_of_their_tier(world, channel):
+    ticket = factories.make_ticket(requester=world["requester"])  # tier 1: no vendor sees it
+    world["ticket"] = ticket
+    for target, added in (("other requester", True), ("this vendor", False), ("other vendor", False)):
+        status, text = CHANNELS[channel](world, "agent", world[target].email)
+        assert ticket.watchers.filter(email=world[target].email).exists() == added, (target, status, text)
+        if not added:
+            assert "cannot follow this ticket" in text
