@@ -11,7 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tickets.serializers import StrictSerializer, UserBriefSerializer
+from tickets.serializers import RequiredTextField, StrictSerializer, UserBriefSerializer
 
 from . import permissions
 from .models import Article, ArticleStatus, ArticleVersion, Category, Visibility
@@ -157,7 +157,7 @@ class ArticleInput(StrictSerializer):
 
 
 class NoteInput(StrictSerializer):
-    note = serializers.CharField(allow_blank=True, help_text="What should change (required to send back).")
+    note = RequiredTextField(help_text="What should change (required to send back).")
 
 
 class OptionalNoteInput(StrictSerializer):

@@ -39,7 +39,7 @@ from tests.knowledgebase.conftest import publish
 from tickets import services
 from tickets.models import Tier
 
-EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "5"))
+EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))
 RESPONSE_CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -150,3 +150,82 @@ def test_every_answer_matches_the_openapi_schema(role, desk, wsgi_app):
                 failures.append(failure)
 
     assert not failures, f"{len(failures)} schema violations as {role}:\n\n" + "\n\n".join(failures)
+
+
+# --------------------------------------------------------------------------- what the schema says, directly
+
+
+@pytest.fixture
+def openapi(client, requester) -> dict:
+    client.force_login(requester)
+    return client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+
+@pytest.mark.django_db
+def test_fields_only_some_readers_get_are_not_required(openapi):
+    components = openapi["components"]["schemas"]
+
+    assert {"priority_reason", "sla_due_at", "sla_breached"}.isdisjoint(components["Ticket"]["required"])
+    assert {"status", "draft", "created_by"}.isdisjoint(components["Article"]["required"])
+    assert {"id", "subject", "status", "requester"} <= set(components["Ticket"]["required"])
+    assert components["Ticket"]["properties"]["priority_reason"]["readOnly"] is True
+
+
+@pytest.mark.django_db
+def test_times_channels_and_notes_are_described_as_the_api_reads_them(openapi):
+    components = openapi["components"]["schemas"]
+
+    interval = components["Interval"]["properties"]
+    assert "format" not in interval["start"]
+    assert interval["start"]["pattern"] == r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+    channel = components["Policy"]["properties"]["channel"]
+    assert any(
+        "" in components[alternative["$ref"].rsplit("/", 1)[1]].get("enum", [])
+        for alternative in channel.get("oneOf", [])
+    )
+    for component, field in [
+        ("EscalateInput", "reason"),
+        ("DeescalateInput", "reason"),
+        ("ResolveInput", "resolution_note"),
+        ("ReasonInput", "reason"),
+        ("MessageInput", "body"),
+        ("NoteInput", "note"),
+    ]:
+        assert components[component]["properties"][field]["minLength"] == 1, component
+
+
+@pytest.mark.django_db
+def test_every_error_answer_is_documented_with_the_error_body(openapi):
+    undocumented = []
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            responses = operation["responses"]
+            expected = {"401"}
+            if "{" in path:
+                expected.add("404")
+            if method in {"post", "put", "patch", "delete"}:
+                expected |= {"400", "413", "415", "429"}
+            missing = expected - set(responses)
+            bodiless = [
+                code
+                for code, response in responses.items()
+                if code.startswith("4")
+                and response.get("content", {}).get("application/json", {}).get("schema")
+                != {"$ref": "#/components/schemas/Error"}
+            ]
+            if missing or bodiless:
+                undocumented.append(f"{method.upper()} {path}: missing {sorted(missing)}, no error body {bodiless}")
+
+    assert not undocumented, undocumented
+    assert openapi["components"]["schemas"]["Error"]["required"] == ["detail"]
+
+
+@pytest.mark.django_db
+def test_a_blank_note_still_gets_the_services_message(client, agent):
+    ticket = factories.make_ticket()
+    client.force_login(agent)
+
+    response = client.post(f"/api/tickets/{ticket.pk}/escalate/", {"reason": "  "}, content_type="application/json")
+
+    assert response.status_code == 400
+    assert "escalation note" in response.json()["detail"].lower()

@@ -415,12 +415,26 @@ class TicketUpdateSerializer(StrictSerializer):
         return attrs
 
 
+class RequiredTextField(serializers.CharField):
+    """Text a service requires (a note, a reply): not blank, as the schema says (``minLength: 1``).
+
+    Blank text passes this shape check on purpose: the service refuses it with a message that
+    says what is missing ("An escalation note is required."), the same in pages and the API.
+    (``allow_blank=True`` would do that too, but then the schema would say blank is fine.)
+    """
+
+    def run_validation(self, data=serializers.empty):
+        if isinstance(data, str) and not data.strip():
+            return ""
+        return super().run_validation(data)
+
+
 class EmptyInput(StrictSerializer):
     """Actions that take no input; any key is refused."""
 
 
 class MessageInput(StrictSerializer):
-    body = serializers.CharField(allow_blank=True, trim_whitespace=False, help_text="Markdown.")
+    body = RequiredTextField(trim_whitespace=False, help_text="Markdown.")
     kind = serializers.ChoiceField(choices=MessageKind.choices, default=MessageKind.PUBLIC)
 
 
@@ -434,7 +448,7 @@ class AttachmentUploadInput(StrictSerializer):
 
 
 class EscalateInput(StrictSerializer):
-    reason = serializers.CharField(allow_blank=True, help_text="Escalation note: what was tried, what is known.")
+    reason = RequiredTextField(help_text="Escalation note: what was tried, what is known.")
     to_tier = serializers.IntegerField(
         min_value=Tier.T1, max_value=Tier.T4, required=False, allow_null=True, help_text="Default: one tier up."
     )
@@ -443,7 +457,7 @@ class EscalateInput(StrictSerializer):
 
 
 class DeescalateInput(StrictSerializer):
-    reason = serializers.CharField(allow_blank=True)
+    reason = RequiredTextField(help_text="De-escalation note.")
     to_tier = serializers.IntegerField(
         min_value=Tier.T1, max_value=Tier.T3, required=False, allow_null=True, help_text="Default: one tier down."
     )
@@ -454,7 +468,7 @@ class TransitionInput(StrictSerializer):
 
 
 class ResolveInput(StrictSerializer):
-    resolution_note = serializers.CharField(allow_blank=True)
+    resolution_note = RequiredTextField()
     resolve_incidents = serializers.BooleanField(default=False, help_text="A problem also resolves its incidents.")
 
 
@@ -463,7 +477,7 @@ class ReopenInput(StrictSerializer):
 
 
 class ReasonInput(StrictSerializer):
-    reason = serializers.CharField(allow_blank=True)
+    reason = RequiredTextField()
 
 
 class MergeInput(StrictSerializer):

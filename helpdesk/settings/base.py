@@ -239,6 +239,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Request bodies are documented as JSON, the API's language. Form posts (the browsable API)
+    # still parse, with HTML-form meanings (an empty field is null) that JSON Schema cannot say;
+    # uploads document their multipart body themselves.
+    "PARSER_WHITELIST": ["helpdesk.core.parsers.JSONParser"],
+    # A text field that refuses blank says so (minLength: 1), as the serializer checks it.
+    "ENFORCE_NON_BLANK_FIELDS": True,
     # Every error answer documented with its JSON body (helpdesk.core.api.document_errors).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",

@@ -268,3 +268,58 @@ def test_api_docs_and_their_schema_open_for_anyone_signed_in(client, who, reques
     assert "/api/schema/" in script.content.decode()
     assert schema.status_code == 200
     assert "/api/tickets/" in schema.json()["paths"]
+
+
+# --------------------------------------------------------------------------- bodies that are not objects
+
+
+def _write_operations(client) -> list[tuple[str, str]]:
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+    return [
+        (method, path)
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in {"post", "put", "patch"}
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", ["null", "[]", "[{}]", '"text"', "1", "true"])
+def test_every_write_refuses_a_json_body_that_is_not_an_object(body, manager):
+    """Every POST/PUT/PATCH of the schema, on objects the manager may change: a 4xx, nothing written."""
+    from knowledgebase.models import Article
+    from sla.models import BusinessCalendar, Policy
+    from tests.knowledgebase.conftest import publish
+    from tickets.models import TicketEvent
+
+    ticket = factories.make_ticket()
+    article = publish(factories.make_agent(1), manager)
+    ids = {
+        "/api/tickets/": ticket.pk,
+        "/api/kb/articles/": article.pk,
+        "/api/sla/policies/": Policy.objects.values_list("pk", flat=True).first(),
+        "/api/sla/calendars/": BusinessCalendar.objects.values_list("pk", flat=True).first(),
+    }
+    token = Token.objects.create(user=manager)
+    client = Client(HTTP_AUTHORIZATION=f"Token {token.key}", raise_request_exception=False)
+
+    def counts() -> tuple[int, ...]:
+        return tuple(model.objects.count() for model in (Ticket, TicketEvent, Article, Policy))
+
+    before = counts()
+
+    accepted = []
+    for method, path in _write_operations(client):
+        prefix = next((p for p in ids if path.startswith(p)), None)
+        url = path.replace("{id}", str(ids.get(prefix)))
+        response = client.generic(method.upper(), url, body, content_type="application/json")
+        if not (400 <= response.status_code < 500 and response["Content-Type"].startswith("application/json")):
+            accepted.append(f"{method.upper()} {url}: {response.status_code}")
+
+    assert not accepted, accepted
+    assert before == (
+        Ticket.objects.count(),
+        TicketEvent.objects.count(),
+        Article.objects.count(),
+        Policy.objects.count(),
+    )
