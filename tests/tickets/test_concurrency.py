@@ -266,6 +266,7 @@ def test_every_pair_of_api_actions_on_one_ticket_answers_without_a_500():
 
 
 def test_a_deadlocked_change_runs_again_and_happens_once(inject_deadlock):
+    ensure_defaults()  # the SLA policy, so the ticket has clocks to pause
     manager, ticket = factories.make_manager(), factories.make_ticket()
     inject_deadlock("tickets_ticket", when="n <= 2")  # the first two runs are aborted
     services.change_status(ticket_id=ticket.pk, by=manager, status=Status.PENDING_REQUESTER)
