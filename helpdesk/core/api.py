@@ -177,6 +177,7 @@ _WITH_QUERY = {"400": "Invalid query parameters; `errors` names them."}
 _PAGED = {"404": "No such page (a page number past the last, or a cursor that is not ours)."}
 _ON_WRITES = {
     "400": "Invalid input or a refused rule; `detail` (and `errors`) say why.",
+    "409": "The change met concurrent ones on the same rows and was not made, even after retries: send it again.",
     "413": "The request body is larger than the server accepts.",
     "415": "The body is not in a supported content type (or charset).",
     "429": "Too many requests: the `Retry-After` header says in how many seconds to try again.",
@@ -187,10 +188,11 @@ def document_errors(result: dict, generator, request, public) -> dict:
     """drf-spectacular postprocessing hook: every error the API can answer is in the schema.
 
     Adds the answers every operation of a kind can give (401 to all; 404 where the path names an
-    object; 400 where there are query parameters; 400/413/415/429 to writes, which read a body
-    and are rate-limited) unless the view documented them itself, and gives every 4xx answer the
-    one JSON body ``Error`` (``{"detail": ...}``) that ``exception_handler`` and the /api/ error
-    views produce. Changes ``result`` in place and returns it.
+    object; 400 where there are query parameters; 400/409/413/415/429 to writes, which read a
+    body, give up on a deadlock after bounded retries and are rate-limited) unless the view
+    documented them itself, and gives every 4xx answer the one JSON body ``Error``
+    (``{"detail": ...}``) that ``exception_handler`` and the /api/ error views produce. Changes
+    ``result`` in place and returns it.
     """
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
