@@ -32,7 +32,7 @@ import random
 import time
 from collections.abc import Callable
 from functools import wraps
-from typing import ParamSpec, TypeVar
+from typing import ParamSpec, TypeVar, overload
 
 from django.db import OperationalError, transaction
 from rest_framework import status
@@ -72,7 +72,15 @@ def is_conflict(error: BaseException) -> bool:
     return code in CONFLICT_SQLSTATES
 
 
-def retry_on_conflict(func: Callable[P, R] | None = None, *, attempts: int = ATTEMPTS, using: str | None = None):
+@overload
+def retry_on_conflict(func: Callable[P, R], /) -> Callable[P, R]: ...
+@overload
+def retry_on_conflict(
+    *, attempts: int = ATTEMPTS, using: str | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+def retry_on_conflict(
+    func: Callable[P, R] | None = None, /, *, attempts: int = ATTEMPTS, using: str | None = None
+) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """Decorate a function that opens its own transaction: run it again after a deadlock or
     serialization failure, up to ``attempts`` runs in all, then raise ``TransactionConflict``.
 
