@@ -241,6 +241,7 @@ def test_every_pair_of_api_actions_on_one_ticket_answers_without_a_500():
     """The manager actions that answered 500 (the service-level test above covers the rest)."""
     ensure_defaults()
     manager, agent = factories.make_manager(), factories.make_agent(1, 2, 3)
+    deadlocks = deadlocks_so_far()
     answers: list[tuple] = []
 
     def post(scene: Scene, name: str) -> int:
@@ -260,6 +261,7 @@ def test_every_pair_of_api_actions_on_one_ticket_answers_without_a_500():
     assert [a for a in answers if a[2] >= 500] == []
     # A refusal is the lifecycle's own (400), e.g. escalating what the other thread resolved.
     assert {code for *_, code in answers} <= {200, 201, 400}
+    assert deadlocks_so_far() == deadlocks
 
 
 # --------------------------------------------------------------------------- a deadlock reported by PostgreSQL
