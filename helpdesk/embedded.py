@@ -286,6 +286,19 @@ def throwaway_services() -> None:
 # --------------------------------------------------------------------------- command line
 
 
+def _wait_for_group(pgid: int, timeout: float = 60.0) -> None:
+    """Wait until no process of group ``pgid`` is left (bounded): the first make of `make run`
+    dies of a signal at once, while the supervisor below it still stops web, worker and beat,
+    which need the servers until they are done."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+
+
 def _run(command: list[str]) -> int:
     started_pg = started_redis = False
     env = os.environ.copy()
@@ -297,17 +310,22 @@ def _run(command: list[str]) -> int:
         rd = start_redis()
         env["REDIS_URL"], started_redis = rd.url, rd.started_now
         print(f"embedded Redis {'started' if rd.started_now else 'reused'} ({data_dir() / 'redis'})", flush=True)
-    child = subprocess.Popen(command, env=env)
+    # The command runs in a process group of its own, and Ctrl-C, SIGTERM or a closed terminal
+    # is passed on to that whole group: with `make run` the command is make calling make calling
+    # the supervisor, and a signal sent to the first make alone never reached the supervisor
+    # (it kept restarting web, worker and beat against the servers stopped below).
+    child = subprocess.Popen(command, env=env, process_group=0)
 
     def forward(signum, _frame):
         if child.poll() is None:
-            child.send_signal(signum)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signum)
 
-    # Ctrl-C reaches the whole foreground process group; we wait for the child to finish.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, forward)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, forward)
     try:
         code = child.wait()
+        _wait_for_group(child.pid)
     finally:
         if started_redis:
             stop_redis()

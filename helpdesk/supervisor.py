@@ -11,7 +11,7 @@ configuration format of their own beside the Procfile; this is the small part we
   to 60 s; back to 1 s once it had run for 30 s), and every exit and restart is logged. What
   is left of its group (a Celery worker's pool children, gunicorn's workers) is killed first,
   so an orphan never holds a port or a task;
-- SIGINT or SIGTERM stops every group with SIGTERM, waits up to ``--grace`` seconds (Celery's
+- SIGINT, SIGTERM or SIGHUP stops every group with SIGTERM, waits up to ``--grace`` seconds (Celery's
   warm shutdown finishes its tasks), then kills what is left, and exits 0.
 
     python -m helpdesk.supervisor [--procfile Procfile] [--grace 20]
@@ -121,8 +121,8 @@ class Supervisor:
         self.stopping.set()
 
     def run(self) -> int:
-        signal.signal(signal.SIGINT, self.request_stop)
-        signal.signal(signal.SIGTERM, self.request_stop)
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, self.request_stop)
         for child in self.children:
             child.start()
         while not self.stopping.wait(0.2):

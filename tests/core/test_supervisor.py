@@ -178,3 +178,64 @@ def test_real_worker_killed_is_restarted_while_web_keeps_answering(tmp_path):
         assert not alive(web)
     finally:
         sup.close()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_make_run_chain_stops_everything_on_a_signal_to_its_first_process(tmp_path, signum):
+    """`make run` is embedded -> make -> sh -> make -> supervisor: a signal to the first stops all."""
+    (tmp_path / "Procfile").write_text(f"web: {SLEEPER}\n")
+    # The shape of the real Makefile's serve -> serve-app (a shell line, then a nested make).
+    (tmp_path / "Makefile").write_text(
+        "serve:\n"
+        '\t@url="$$(echo app)" && ROLE="$$url" $(MAKE) -f $(CURDIR)/Makefile --no-print-directory serve-app\n'
+        "serve-app:\n"
+        f"\t{sys.executable} -m helpdesk.supervisor --procfile $(CURDIR)/Procfile\n"
+    )
+    log = (tmp_path / "run.log").open("wb")
+    run = subprocess.Popen(
+        [sys.executable, "-m", "helpdesk.embedded", "run", "--", "make", "-C", str(tmp_path), "serve"],
+        cwd=PROJECT_DIR,
+        # URLs already set: the embedded servers are neither started nor stopped here
+        env={
+            **os.environ,
+            "PYTHONPATH": str(PROJECT_DIR),
+            "DATABASE_URL": "postgresql:///x",
+            "REDIS_URL": "redis:///x",
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+    def text() -> str:
+        return (tmp_path / "run.log").read_text(errors="replace")
+
+    try:
+        started = wait_until(lambda: re.search(r"web\s+\| started \(pid (\d+)\)", text()), timeout=20)
+        web = int(started.group(1))
+        [first_make] = _children(run.pid)
+        make_group = os.getpgid(first_make)
+        assert make_group != os.getpgid(run.pid)  # its own group, which every signal is passed to
+        assert len(group_members(make_group)) >= 4  # make, sh, make, supervisor
+
+        run.send_signal(signum)
+        run.wait(30)
+        assert "every process stopped" in text()  # the supervisor stopped its processes itself
+        assert not alive(web)
+        assert group_members(make_group) == []  # no make or supervisor left behind
+    finally:
+        if run.poll() is None:
+            run.kill()
+        log.close()
+
+
+def _children(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid:
+                children.append(int(entry.name))
+    return children
