@@ -100,10 +100,14 @@ def _is_api(request) -> bool:
 
 
 def bad_request(request, exception):
-    """400 (413 for an oversized body under /api/): Django raised SuspiciousOperation outside DRF."""
+    """Django raised SuspiciousOperation outside DRF: 400, or 413 for a body over the upload limits."""
+    too_large = isinstance(exception, (RequestDataTooBig, TooManyFieldsSent))
     if not _is_api(request):
-        return defaults.bad_request(request, exception)
-    if isinstance(exception, (RequestDataTooBig, TooManyFieldsSent)):
+        response = defaults.bad_request(request, exception)
+        if too_large:
+            response.status_code = 413  # the same page; the status tells a client why
+        return response
+    if too_large:
         return json_error(413, "The request body is too large.")
     return json_error(400, "The request could not be read.")
 

@@ -323,3 +323,15 @@ def test_every_write_refuses_a_json_body_that_is_not_an_object(body, manager):
         Article.objects.count(),
         Policy.objects.count(),
     )
+
+
+@pytest.mark.django_db
+def test_a_page_form_over_the_upload_limit_is_a_413_page_and_stores_nothing(client, requester, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    client.force_login(requester)
+
+    response = client.post("/portal/new/", {"subject": "Printer", "description": "x" * 20_000})
+
+    assert response.status_code == 413
+    assert response["Content-Type"].startswith("text/html")
+    assert not Ticket.objects.exists()
