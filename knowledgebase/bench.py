@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test import Client
@@ -211,6 +212,10 @@ def measure(out, *, seconds: int, connections: int) -> None:
         ("KB home", "/kb/", None),
     ]
     out.write("\n== Knowledge base: SQL per request and query plans at this size (in process, as a requester)")
+    out.write(
+        f"  results remembered for {settings.KB_SEARCH_CACHE_SECONDS} s per query (KB_SEARCH_CACHE_SECONDS=0 "
+        "measures every request against the database)"
+    )
     client = Client(HTTP_HOST="localhost")
     for name, path, _ in pages:
         with CaptureQueriesContext(connection) as queries:

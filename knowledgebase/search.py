@@ -18,6 +18,10 @@
   written as one tsquery (any minimal set of words heavy enough, all of them present), so
   the GIN index finds exactly the articles offered. Those holding every weighted word come
   first, then by the weight they hold, then by rank.
+* Results of the search page and the suggestions are remembered for ``KB_SEARCH_CACHE_SECONDS``
+  per kind of reader (public-only or staff: what ``permissions.live_versions`` depends on)
+  and query, under a generation that publishing and archiving renew, so a change of the live
+  articles shows at once. Redis down means misses, never an error (the cache backend's rule).
 * Snippets quote the version's ``body_text`` (the rendered body as plain text), never the
   Markdown source.
 * Highlighting comes from ``ts_headline`` with private-use sentinel characters as markers.
@@ -27,15 +31,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import reduce
 from itertools import combinations
 from operator import add
+from typing import TypeVar
 
+from django.conf import settings
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import BooleanField, Case, F, FloatField, QuerySet, Value, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -55,6 +65,45 @@ HIGHLIGHT_STOP = "\ue001"
 SENTINELS = (HIGHLIGHT_START, HIGHLIGHT_STOP)
 _WORD = re.compile(r"[^\W_]+")
 _PREFIXABLE = re.compile(r"[a-z0-9]+")
+
+
+GENERATION_KEY = "kb-search-generation"
+T = TypeVar("T")
+
+
+def remembered(user, kind: str, key: str, compute: Callable[[], T]) -> T:
+    """``compute()``, remembered for ``KB_SEARCH_CACHE_SECONDS`` per kind of reader and ``key``.
+
+    Invariant: a result is reused only for readers who see the same live articles and only
+    until the live articles change (``forget_results``). Side effect: one or two cache reads,
+    a cache write on a miss; with the setting at 0 it only calls ``compute``.
+    """
+    seconds = settings.KB_SEARCH_CACHE_SECONDS
+    if seconds <= 0:
+        return compute()
+    reader = "staff" if permissions.can_read_internal(user) else "public"
+    generation = cache.get(GENERATION_KEY) or "0"
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    cache_key = f"kb-search:{generation}:{kind}:{reader}:{digest}"
+    found = cache.get(cache_key)
+    if found is None:
+        found = compute()
+        cache.set(cache_key, found, seconds)
+    return found
+
+
+def forget_results() -> None:
+    """Start a new generation of remembered results: the live articles are changing.
+
+    Renewed at once and again when the caller's transaction commits, so a search run between
+    the two with the old articles cannot be remembered as the new generation's result.
+    """
+
+    def renew() -> None:
+        cache.set(GENERATION_KEY, uuid.uuid4().hex, None)
+
+    renew()
+    transaction.on_commit(renew)
 
 
 def strip_sentinels(text: str) -> str:
@@ -249,9 +298,17 @@ def search_versions(user, parsed: ParsedQuery) -> QuerySet[ArticleVersion]:
 
 
 def suggest_versions(user, parsed: ParsedQuery, *, limit: int = 5) -> list[ArticleVersion]:
-    """Up to ``limit`` live articles holding enough of the query's weight (every word first): two queries."""
+    """Up to ``limit`` live articles holding enough of the query's weight (every word first).
+
+    Three statements (the weights, then one UNION ALL), or none when remembered (``remembered``).
+    """
     fields = ("pk", "article_id", "title", "summary", "is_known_error")
-    return _best_matches(permissions.live_versions(user), parsed, limit=limit, fields=fields)
+    return remembered(
+        user,
+        "suggest",
+        f"{parsed.terms}|{parsed.prefix_index}|{limit}",
+        lambda: _best_matches(permissions.live_versions(user), parsed, limit=limit, fields=fields),
+    )
 
 
 def known_error_versions(user, text: str, *, limit: int = 3) -> list[ArticleVersion]:

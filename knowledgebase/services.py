@@ -63,7 +63,7 @@ from .models import (
     Visibility,
     Vote,
 )
-from .search import strip_sentinels
+from .search import forget_results, strip_sentinels
 
 CONTENT_FIELDS = ("title", "summary", "body", "tags", "category", "visibility", "is_known_error", "workaround")
 MAX_TAGS = 10
@@ -239,6 +239,7 @@ def publish_article(*, article_id: int, by) -> ArticleVersion:
         article.status = ArticleStatus.PUBLISHED
         article.save(update_fields=["status"])
         _event(article, by, EventKind.PUBLISHED, version=number)
+        forget_results()  # search results remembered before this version went live
     return version
 
 
@@ -259,7 +260,8 @@ def send_back_article(*, article_id: int, by, note: str) -> Article:
 
 
 def archive_article(*, article_id: int, by, note: str = "") -> Article:
-    """Any status -> archived (managers). The live version goes down: readers and search lose it at once."""
+    """Any status -> archived (managers). The live version goes down: readers and search lose it at once
+    (remembered search results included)."""
     with transaction.atomic():
         article = _lock(article_id)
         _require(roles.is_manager(by), "Only managers archive articles.")
@@ -269,6 +271,7 @@ def archive_article(*, article_id: int, by, note: str = "") -> Article:
         article.status = ArticleStatus.ARCHIVED
         article.save(update_fields=["status"])
         _event(article, by, EventKind.ARCHIVED, note=(note or "").strip())
+        forget_results()
     return article
 
 

@@ -323,6 +323,9 @@ SITE_URL = env("SITE_URL", default=f"http://127.0.0.1:{env('PORT', default='8000
 TICKET_REOPEN_WINDOW_DAYS = env.int("TICKET_REOPEN_WINDOW_DAYS", default=7)
 # Largest attachment accepted, in bytes (default 10 MB).
 ATTACHMENT_MAX_BYTES = env.int("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# How long the knowledge base remembers a search page's or a suggestion list's results per kind
+# of reader (publishing or archiving an article forgets them at once); 0 turns it off.
+KB_SEARCH_CACHE_SECONDS = env.int("KB_SEARCH_CACHE_SECONDS", default=60)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # /healthz calls beat or worker stale after this many seconds without a heartbeat.
 HEARTBEAT_STALE_SECONDS = env.int("HEARTBEAT_STALE_SECONDS", default=180)

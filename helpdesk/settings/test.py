@@ -29,3 +29,6 @@ CONN_MAX_AGE = 0
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # Templates only the tests render (e.g. a panel registered by a test on the ticket page).
 TEMPLATES[0]["DIRS"] = [*TEMPLATES[0]["DIRS"], BASE_DIR / "tests" / "templates"]  # noqa: F405
+# Remembered knowledge-base results would outlive each test's rolled-back articles (the cache
+# is one Redis for the whole run): off, except in the tests of that cache (settings fixture).
+KB_SEARCH_CACHE_SECONDS = 0

@@ -106,7 +106,13 @@ def kb_search(request):
     parsed = search.parse(text)
     page = None
     if parsed is not None:
-        page = LookaheadPage.of(search.search_versions(request.user, parsed), request.GET.get("page"), SEARCH_PAGE_SIZE)
+        number = request.GET.get("page")
+        page = search.remembered(
+            request.user,
+            "page",
+            f"{parsed.terms}|{parsed.prefix_index}|{number}",
+            lambda: LookaheadPage.of(search.search_versions(request.user, parsed), number, SEARCH_PAGE_SIZE),
+        )
         for version in page.object_list:
             version.title_html = search.highlight(version.title_marked)
             version.snippet_html = search.highlight(version.snippet_marked)
