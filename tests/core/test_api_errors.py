@@ -335,3 +335,11 @@ def test_a_page_form_over_the_upload_limit_is_a_413_page_and_stores_nothing(clie
     assert response.status_code == 413
     assert response["Content-Type"].startswith("text/html")
     assert not Ticket.objects.exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", ["/api/tickets/", "/api/nope/"])
+def test_an_error_raised_by_django_before_any_view_is_json_under_the_api(errors_urls, path):
+    response = Client(raise_request_exception=False).get(path, HTTP_HOST="not-our-host.example")
+
+    _assert_json_error(response, 400)  # DisallowedHost, raised by the middleware
