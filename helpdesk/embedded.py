@@ -109,9 +109,12 @@ def stop_postgres(root: Path | None = None) -> bool:
 
     kwargs = {"user": _pg_user()} if _pg_user() else {}
     _commands.pg_ctl(["-m", "fast", "-w", "stop"], pgdata=pgdata, **kwargs)
-    # pgserver keeps one handle per data folder per process; a stopped one must not be reused.
-    pgserver.PostgresServer._instances.pop(pgdata, None)
-    pgserver.PostgresServer._instances.pop(pgdata.resolve(), None)
+    # pgserver keeps one handle per data folder per process; a stopped one must not be reused,
+    # nor cleaned up again at exit (its exit hook would fail on the handle removed here).
+    for key in (pgdata, pgdata.resolve()):
+        handle = pgserver.PostgresServer._instances.pop(key, None)
+        if handle is not None:
+            atexit.unregister(handle._cleanup)
     return True
 
 
