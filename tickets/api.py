@@ -133,7 +133,12 @@ def _action_schema(request=EmptyInput, responses=TicketSerializer, *, if_match: 
     list=extend_schema(
         summary="Tickets you may see",
         parameters=[
-            OpenApiParameter("ordering", str, enum=list(ORDERINGS), description="Sort order (default -created_at)."),
+            OpenApiParameter(
+                "ordering",
+                str,
+                enum=["", *ORDERINGS],  # an empty value (a form's unset select) is the default
+                description="Sort order (default, also when empty: -created_at).",
+            ),
         ],
     ),
     retrieve=extend_schema(summary="One ticket", responses={200: TicketSerializer, 404: ERRORS[404]}),
