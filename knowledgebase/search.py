@@ -122,7 +122,6 @@ class ParsedQuery:
     term_queries: tuple[SearchQuery, ...]  # one per term, the last one a prefix when it can be
     prefix_index: int | None  # which term is a prefix match, if any
     all_words: SearchQuery  # every word (the last one as a prefix)
-    any_word: SearchQuery  # at least one word
 
     @property
     def text(self) -> str:
@@ -153,19 +152,35 @@ def parse(text: str, *, prefix: bool = True) -> ParsedQuery | None:
         term_queries=queries,
         prefix_index=prefix_index,
         all_words=reduce(lambda a, b: a & b, queries),
-        any_word=reduce(lambda a, b: a | b, queries),
     )
 
 
-def _document_frequencies(parsed: ParsedQuery) -> tuple[list[int], int]:
-    """How many live versions hold each term (0 for a stop word or an unknown word), and how many there are.
+@dataclass(frozen=True)
+class WeighedTerm:
+    """One word of a query as PostgreSQL normalised it, with its weight."""
 
-    One statement, two index probes per term. A term the parser splits into several lexemes
-    ("wi-fi") counts as its rarest; the prefix term as the sum over the lexemes it starts.
+    lexemes: tuple[str, ...]  # what to_tsvector made of the word (several for "wi-fi", none for "the")
+    prefix: bool
+    weight: float  # BM25's inverse document frequency; 0 when no live article holds the word
+
+    @property
+    def tsquery(self) -> str:
+        """The word in tsquery syntax: its lexemes quoted (nothing in them is read as an operator)."""
+        quoted = ["'" + lexeme.replace("\\", "\\\\").replace("'", "''") + "'" for lexeme in self.lexemes]
+        return f"{quoted[0]}:*" if self.prefix and len(quoted) == 1 else " & ".join(quoted)
+
+
+def weigh_terms(parsed: ParsedQuery) -> list[WeighedTerm]:
+    """Each term of ``parsed`` with its lexemes and weight: one statement, two index probes per term.
+
+    The weight is BM25's inverse document frequency over the live versions (``SearchTerm``):
+    a word in nearly every article weighs close to nothing, a word in one article of many a
+    lot. A word that became several lexemes counts as its rarest; the prefix term as the sum
+    over the lexemes it starts.
     """
     table = SearchTerm._meta.db_table
     sql = f"""
-        SELECT t.i::int, coalesce(min(
+        SELECT t.i::int, array_agg(x.lexeme ORDER BY x.lexeme), coalesce(min(
             CASE WHEN t.i = %(prefix)s
                  THEN (SELECT sum(s.documents) FROM {table} s
                        WHERE s.lexeme ~>=~ x.lexeme AND s.lexeme ~<~ (x.lexeme || '~'))
@@ -175,44 +190,45 @@ def _document_frequencies(parsed: ParsedQuery) -> tuple[list[int], int]:
         CROSS JOIN LATERAL unnest(tsvector_to_array(to_tsvector(%(config)s::regconfig, t.term))) AS x(lexeme)
         GROUP BY t.i
         UNION ALL
-        SELECT 0, documents FROM {table} WHERE lexeme = %(all)s
+        SELECT 0, NULL, documents FROM {table} WHERE lexeme = %(all)s
     """  # noqa: S608 - the table name is our model's; every value is a parameter
     # The prefix lexemes are [a-z0-9] only (see _PREFIXABLE), so '~' sorts after all of them.
     prefix = -1 if parsed.prefix_index is None else parsed.prefix_index + 1
     params = {"terms": list(parsed.terms), "prefix": prefix, "config": SEARCH_CONFIG, "all": SearchTerm.ALL_DOCUMENTS}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = dict(cursor.fetchall())
-    total = rows.pop(0, 0)
-    return [rows.get(i + 1, 0) for i in range(len(parsed.terms))], total
+        rows = {i: (lexemes, documents) for i, lexemes, documents in cursor.fetchall()}
+    total = rows.pop(0, (None, 0))[1]
+    terms = []
+    for i in range(len(parsed.terms)):
+        lexemes, documents = rows.get(i + 1, ((), 0))
+        weight = math.log(1 + (total - documents + 0.5) / (documents + 0.5)) if documents > 0 else 0.0
+        terms.append(WeighedTerm(tuple(lexemes), prefix=i == parsed.prefix_index, weight=weight))
+    return terms
 
 
-def term_weights(parsed: ParsedQuery) -> list[float]:
-    """The weight of each term: BM25's inverse document frequency, 0 for a word no live article holds.
-
-    A word in nearly every article weighs close to nothing; a word in one article of many, a lot.
-    """
-    frequencies, total = _document_frequencies(parsed)
-    return [math.log(1 + (total - df + 0.5) / (df + 0.5)) if df > 0 else 0.0 for df in frequencies]
+def _lexeme_query(tsquery: str) -> SearchQuery:
+    # The lexemes are PostgreSQL's own (weigh_terms), so the 'simple' configuration leaves them
+    # as they are; one node for the whole query keeps the statement quick to compile.
+    return SearchQuery(tsquery, config="simple", search_type="raw")
 
 
-def _enough_words(parsed: ParsedQuery, weights: list[float]) -> SearchQuery | None:
+def _enough_words(terms: list[WeighedTerm]) -> str | None:
     """A tsquery true exactly when a version holds words carrying ``ENOUGH_WEIGHT`` of the query's weight.
 
     The OR of the minimal heavy-enough sets of words (each an AND); at most 8 words, so at most
     70 sets. None when no word weighs anything (nothing to match).
     """
-    weighted = [i for i, weight in enumerate(weights) if weight > 0]
+    weighted = [i for i, term in enumerate(terms) if term.weight > 0]
     if not weighted:
         return None
-    need = ENOUGH_WEIGHT * sum(weights[i] for i in weighted) - 1e-9
+    need = ENOUGH_WEIGHT * sum(terms[i].weight for i in weighted) - 1e-9
     minimal: list[tuple[int, ...]] = []
     for size in range(1, len(weighted) + 1):
         for chosen in combinations(weighted, size):
-            if sum(weights[i] for i in chosen) >= need and not any(set(m) <= set(chosen) for m in minimal):
+            if sum(terms[i].weight for i in chosen) >= need and not any(set(m) <= set(chosen) for m in minimal):
                 minimal.append(chosen)
-    clauses = [reduce(lambda a, b: a & b, (parsed.term_queries[i] for i in chosen)) for chosen in minimal]
-    return reduce(lambda a, b: a | b, clauses)
+    return " | ".join("(" + " & ".join(f"({terms[i].tsquery})" for i in chosen) + ")" for chosen in minimal)
 
 
 def _ranked(versions: QuerySet[ArticleVersion], matcher: SearchQuery) -> QuerySet[ArticleVersion]:
@@ -232,17 +248,18 @@ def _best_matches(
     ``(every word, best first LIMIT n) UNION ALL (enough words, heaviest first LIMIT n) LIMIT n``;
     PostgreSQL runs the second branch only when the first has fewer than ``n`` rows.
     """
-    weights = term_weights(parsed)
-    enough = _enough_words(parsed, weights)
-    if enough is None:
+    terms = weigh_terms(parsed)
+    enough_words = _enough_words(terms)
+    if enough_words is None:
         return []
-    weighted = [i for i, weight in enumerate(weights) if weight > 0]
-    every_word = reduce(lambda a, b: a & b, (parsed.term_queries[i] for i in weighted))
+    weighted = [term for term in terms if term.weight > 0]
+    enough = _lexeme_query(enough_words)
+    every_word = _lexeme_query(" & ".join(f"({term.tsquery})" for term in weighted))
     held = reduce(
         add,
         (
-            Case(When(search_vector=parsed.term_queries[i], then=Value(weights[i])), default=Value(0.0))
-            for i in weighted
+            Case(When(search_vector=_lexeme_query(term.tsquery), then=Value(term.weight)), default=Value(0.0))
+            for term in weighted
         ),
     )
 
