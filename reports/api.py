@@ -14,20 +14,27 @@ from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from helpdesk.core.api import EMPTY_MEANS_ABSENT
 from tickets import roles
 
 from . import kpis, present
 from .forms import parse_filters
 
+
+def _filter(name: str, kind, **kwargs) -> OpenApiParameter:
+    # A Django form reads the filters: an empty value is the same as leaving the filter out.
+    return OpenApiParameter(name, kind, extensions=EMPTY_MEANS_ABSENT, **kwargs)
+
+
 FILTERS = [
-    OpenApiParameter("period", str, enum=[k for k, _ in kpis.PERIOD_CHOICES], description="Default 30d."),
-    OpenApiParameter("start", OpenApiTypes.DATE, description="First day of a custom period."),
-    OpenApiParameter("end", OpenApiTypes.DATE, description="Last day of a custom period."),
-    OpenApiParameter("tier", int),
-    OpenApiParameter("category", int),
-    OpenApiParameter("agent", int, description="Current assignee (managers only)."),
-    OpenApiParameter("channel", str),
-    OpenApiParameter("priority", int),
+    _filter("period", str, enum=[k for k, _ in kpis.PERIOD_CHOICES], description="Default 30d."),
+    _filter("start", OpenApiTypes.DATE, description="First day of a custom period."),
+    _filter("end", OpenApiTypes.DATE, description="Last day of a custom period."),
+    _filter("tier", int),
+    _filter("category", int),
+    _filter("agent", int, description="Current assignee (managers only)."),
+    _filter("channel", str),
+    _filter("priority", int),
 ]
 ERRORS = {
     400: OpenApiResponse(description="Invalid filters; `errors` says which."),

@@ -232,3 +232,28 @@ def test_a_blank_note_still_gets_the_services_message(client, agent):
 
     assert response.status_code == 400
     assert "escalation note" in response.json()["detail"].lower()
+
+
+@pytest.mark.django_db
+def test_an_empty_filter_is_the_same_as_none(client, manager):
+    """What ``allowEmptyValue`` promises, for every filter of every GET: ``?f=`` answers as if absent."""
+    ticket = factories.make_ticket()
+    client.force_login(manager)
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/json").json()
+
+    differ, checked = [], 0
+    for path, operations in schema["paths"].items():
+        operation = operations.get("get")
+        if operation is None:
+            continue
+        url = path.replace("{id}", str(ticket.pk)).replace("{key}", "fcr").replace("{name}", "backlog")
+        base = client.get(url)
+        for parameter in operation.get("parameters", []):
+            if parameter.get("allowEmptyValue"):
+                checked += 1
+                empty = client.get(url, {parameter["name"]: ""})
+                if empty.status_code != base.status_code:
+                    differ.append(f"{path}?{parameter['name']}=: {empty.status_code}, without: {base.status_code}")
+
+    assert not differ, differ
+    assert checked >= 8  # the KPI filters, at least

@@ -369,6 +369,17 @@ class StrictSerializer(serializers.Serializer):
         refuse_fields(self.initial_data, writable=fields - self.locked_fields(), readable=self.readable | fields)
         return super().is_valid(raise_exception=raise_exception)
 
+    def to_internal_value(self, data):
+        # DRF's CharField takes a JSON number as text; the schema says string, so a number is refused.
+        numbers = {
+            name: ["Not a valid string."]
+            for name, field in self.fields.items()
+            if isinstance(field, serializers.CharField) and isinstance(data.get(name), int | float)
+        }
+        if numbers:
+            raise serializers.ValidationError(numbers)
+        return super().to_internal_value(data)
+
     def _user(self):
         return self.context["request"].user
 

@@ -175,6 +175,9 @@ _COMMON = {
 _WITH_PATH_IDS = {"404": "No such object (or you may not see it)."}
 _WITH_QUERY = {"400": "Invalid query parameters; `errors` names them."}
 _PAGED = {"404": "No such page (a page number past the last, or a cursor that is not ours)."}
+# drf-spectacular cannot state OpenAPI's allowEmptyValue; a parameter declared with these
+# extensions (a filter read by a Django form, where ?tier= means "no tier filter") gets it.
+EMPTY_MEANS_ABSENT = {"x-empty-means-absent": True}
 _ON_WRITES = {
     "400": "Invalid input or a refused rule; `detail` (and `errors`) say why.",
     "409": "The change met concurrent ones on the same rows and was not made, even after retries: send it again.",
@@ -187,7 +190,8 @@ _ON_WRITES = {
 def document_errors(result: dict, generator, request, public) -> dict:
     """drf-spectacular postprocessing hook: every error the API can answer is in the schema.
 
-    Adds the answers every operation of a kind can give (401 to all; 404 where the path names an
+    Turns ``EMPTY_MEANS_ABSENT`` into ``allowEmptyValue``. Adds the answers
+    every operation of a kind can give (401 to all; 404 where the path names an
     object; 400 where there are query parameters; 400/409/413/415/429 to writes, which read a
     body, give up on a deadlock after bounded retries and are rate-limited) unless the view
     documented them itself, and gives every 4xx answer the one JSON body ``Error``
@@ -201,6 +205,9 @@ def document_errors(result: dict, generator, request, public) -> dict:
             if method not in _METHODS:
                 continue
             locations = {parameter.get("in") for parameter in operation.get("parameters", [])}
+            for parameter in operation.get("parameters", []):
+                if parameter.pop("x-empty-means-absent", False):
+                    parameter["allowEmptyValue"] = True
             added = dict(_COMMON)
             if "path" in locations:
                 added.update(_WITH_PATH_IDS)

@@ -343,3 +343,13 @@ def test_an_error_raised_by_django_before_any_view_is_json_under_the_api(errors_
     response = Client(raise_request_exception=False).get(path, HTTP_HOST="not-our-host.example")
 
     _assert_json_error(response, 400)  # DisallowedHost, raised by the middleware
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("value", [42, -6.2e16, 0.5])
+def test_a_number_where_text_is_expected_is_refused(api, value):
+    response = api.post("/api/tickets/", {"subject": value, "description": "It jams."}, content_type="application/json")
+
+    body = _assert_json_error(response, 400)
+    assert "subject" in body["errors"]
+    assert not Ticket.objects.exists()
