@@ -113,6 +113,9 @@ def test_nesting_up_to_the_limit_is_parsed_and_judged_by_the_serializer(api):
         pytest.param(b'{"subject": "x"}', "text/plain", 415, id="text/plain"),
         pytest.param(b"<ticket/>", "application/xml", 415, id="XML"),
         pytest.param(b'{"subject": "x"}', "application/octet-stream", 415, id="octet-stream"),
+        pytest.param(b"--x\r\nbroken", "multipart/form-data", 400, id="multipart without boundary"),
+        pytest.param(b"\xff\xfe garbage", "multipart/form-data; boundary=zz", 400, id="multipart garbage"),
+        pytest.param(b"subject=%ZZ%&description", "application/x-www-form-urlencoded", 400, id="broken form"),
     ],
 )
 def test_unreadable_bodies_are_json_4xx_and_store_nothing(api, body, content_type, status):
