@@ -23,6 +23,7 @@ from helpdesk.celery import app
 from helpdesk.core.models import OutboxMessage
 from helpdesk.core.services import relay_outbox
 from sla import services as sla
+from sla.defaults import ensure_defaults
 from sla.models import ClockEvent
 from tests import factories
 from tests.conftest import CeleryProcess, wait_until
@@ -45,6 +46,7 @@ def start_worker(log: Path, mail_dir: Path) -> CeleryProcess:
             "TEST_EMAIL_DIR": str(mail_dir),
             "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_SECONDS),
             "CELERY_UNACKED_RESTORE_INTERVAL": "1",
+            "CELERY_TASK_LOG_LEVEL": "INFO",  # each receipt and run in the log, should this fail
         },
     )
     worker.wait_for_log("ready.")
@@ -108,6 +110,7 @@ def kill_mid_task_twice(worker: CeleryProcess, blocker: Blocker) -> None:
 
 
 def test_sweep_killed_twice_in_the_middle_records_each_breach_once(tmp_path):
+    ensure_defaults()  # the default SLA policy, flushed by any transactional test before this one
     requester = factories.make_requester()
     with time_machine.travel(datetime.now(UTC) - timedelta(hours=5)):
         ticket = factories.make_ticket(requester, subject="Core switch down", impact="high", urgency="high")
