@@ -18,7 +18,7 @@ from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from helpdesk.core.api import StrictPageSize
+from helpdesk.core.api import EMPTY_MEANS_ABSENT, StrictPageSize
 from tickets.serializers import EmptyInput
 
 from . import permissions, search, services
@@ -77,7 +77,15 @@ def with_live(articles: QuerySet[Article]) -> QuerySet[Article]:
         summary="Articles you may read",
         description="Readers: the published articles (public ones for requesters). Writers: every article, "
         "with its workflow status and working copy; filter with `status`.",
-        parameters=[OpenApiParameter("status", str, enum=ArticleStatus.values, description="Writers only.")],
+        parameters=[
+            OpenApiParameter(
+                "status",
+                str,
+                enum=ArticleStatus.values,
+                description="Writers only; empty: every status.",
+                extensions=EMPTY_MEANS_ABSENT,
+            )
+        ],
     ),
     retrieve=extend_schema(summary="One article", responses={200: ArticleSerializer, 404: ERRORS[404]}),
 )
