@@ -44,8 +44,11 @@ def default_workers() -> int:
 
 
 @contextmanager
-def gunicorn_server(workers: int | None = None):
-    """gunicorn serving this project on 127.0.0.1 against the current (scratch) database."""
+def gunicorn_server(workers: int | None = None, extra_env: dict[str, str] | None = None):
+    """gunicorn serving this project on 127.0.0.1 against the current (scratch) database.
+
+    ``extra_env`` sets settings for this server only (e.g. a cache turned off).
+    """
     workers = workers or default_workers()
     port = free_port()
     booted = tempfile.mkdtemp(prefix="bench-workers-")
@@ -65,6 +68,7 @@ def gunicorn_server(workers: int | None = None):
         # limiter still counts every request (its cost is measured), but never refuses one.
         "RATE_LIMIT_CREATE_TICKET_USER": "1000000000/60",
         "RATE_LIMIT_CREATE_TICKET_ADDRESS": "1000000000/60",
+        **(extra_env or {}),
     }
     log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)  # noqa: SIM115
     proc = subprocess.Popen(
