@@ -59,14 +59,20 @@ def make_key(key: str, key_prefix: str, version: int) -> str:
 
 
 class Outage:
-    """Whether one Redis server is out of reach for this process, and when to try it again.
+    """Whether one Redis server is out of reach for one use (``what``) in this process, and when
+    to try it again.
 
-    Shared by every cache client of the process that talks to that server (Django makes one
-    cache object per thread). Only the start and the end of an outage are logged.
+    Shared by every client of the process that talks to that server for that use (Django makes
+    one cache object per thread; the rate limiter has its own). Only the start and the end of an
+    outage are logged.
     """
 
-    def __init__(self, retry_seconds: float) -> None:
+    def __init__(
+        self, retry_seconds: float, what: str = "Redis cache", meanwhile: str = "pages are served without it"
+    ) -> None:
         self.retry_seconds = retry_seconds
+        self.what = what
+        self.meanwhile = meanwhile
         self.since: float | None = None  # monotonic time of the first failure; None: reachable
         self.next_try = 0.0
         self._lock = threading.Lock()
@@ -87,32 +93,39 @@ class Outage:
             if self.since is None:
                 self.since = now
                 logger.warning(
-                    "Redis cache out of reach (%s: %s): pages are served without it, retrying every %g s",
+                    "%s out of reach (%s: %s): %s, retrying every %g s",
+                    self.what,
                     type(exc).__name__,
                     exc,
+                    self.meanwhile,
                     self.retry_seconds,
                 )
 
     def ended(self) -> None:
         with self._lock:
             if self.since is not None:
-                logger.info(
-                    "Redis cache reachable again after %.1f s; emptied it, as it may hold entries "
-                    "that changed meanwhile",
-                    time.monotonic() - self.since,
-                )
+                logger.info("%s reachable again after %.1f s", self.what, time.monotonic() - self.since)
                 self.since = None
 
 
-_outages: dict[tuple[tuple[str, ...], float], Outage] = {}
+_outages: dict[tuple[str, tuple[str, ...], float], Outage] = {}
 _outages_lock = threading.Lock()
 
 
-def outage_of(servers: Sequence[str], retry_seconds: float) -> Outage:
-    """The process-wide ``Outage`` of the Redis server(s) ``servers``."""
-    key = (tuple(servers), retry_seconds)
+def outage_of(
+    servers: Sequence[str],
+    retry_seconds: float,
+    what: str = "Redis cache",
+    meanwhile: str = "pages are served without it",
+) -> Outage:
+    """The process-wide ``Outage`` of the Redis server(s) ``servers`` for the use ``what``.
+
+    Each use has its own: the cache empties itself when Redis is back, which another user of the
+    same server must not skip by ending the outage first.
+    """
+    key = (what, tuple(servers), retry_seconds)
     with _outages_lock:
-        return _outages.setdefault(key, Outage(retry_seconds))
+        return _outages.setdefault(key, Outage(retry_seconds, what, meanwhile))
 
 
 class ResilientRedisCacheClient(RedisCacheClient):

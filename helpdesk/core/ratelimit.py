@@ -55,6 +55,8 @@ from django.http.response import HttpResponseBase
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from .cache import REDIS_FAILURES, outage_of
+
 if TYPE_CHECKING:
     from .models import User
 
@@ -258,8 +260,7 @@ def _window_start(now: float, rate: Rate) -> int:
     return int(now // rate.seconds) * rate.seconds
 
 
-# Per Redis URL: until when (time.monotonic()) to leave it alone after it failed, and its client.
-_down_until: dict[str, float] = {}
+# Per Redis URL and timeout: its client.
 _clients: dict[tuple[str, float], redis.Redis] = {}
 
 
@@ -282,7 +283,10 @@ def _redis(url: str) -> redis.Redis:
 def _count_in_redis(windows: list[tuple[str, Rate, int]]) -> list[int] | None:
     """The counts after this attempt, from Redis in one round trip; None if Redis is unavailable."""
     url = _redis_url()
-    if time.monotonic() < _down_until.get(url, 0.0):
+    outage = outage_of(
+        [url], settings.RATE_LIMIT_REDIS_RETRY_SECONDS, "Redis of the rate limiter", "counting in PostgreSQL"
+    )
+    if not outage.may_try():
         return None
     database = connection.settings_dict["NAME"]  # make run and the benchmark share one Redis
     try:
@@ -292,10 +296,10 @@ def _count_in_redis(windows: list[tuple[str, Rate, int]]) -> list[int] | None:
             pipe.incr(name)
             pipe.expireat(name, start + rate.seconds + 1)
         replies = pipe.execute()
-    except (redis.RedisError, OSError) as exc:
-        _down_until[url] = time.monotonic() + settings.RATE_LIMIT_REDIS_RETRY_SECONDS
-        logger.warning("rate limit: Redis unavailable (%s); counting in PostgreSQL", exc)
+    except REDIS_FAILURES as exc:
+        outage.failed(exc)
         return None
+    outage.ended()
     return [int(count) for count in replies[::2]]
 
 

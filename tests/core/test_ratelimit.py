@@ -89,14 +89,19 @@ def test_api_creation_past_the_limit_is_429_and_writes_nothing(settings, request
     assert api(factories.make_requester()).post("/api/tickets/", NEW_TICKET, format="json").status_code == 201
 
 
-def test_portal_form_past_the_limit_is_429_with_the_message_and_the_input_kept(settings, client, requester):
+def test_portal_form_past_the_limit_says_when_to_retry_and_keeps_the_input(settings, client, requester):
     limits(settings, "create_ticket", user="1/10m", staff="100/10m", address="100/10m")
     client.force_login(requester)
     form = {"subject": "Laptop fan is loud", "description": "It roars all day.", "impact": "low", "urgency": "low"}
     assert client.post("/portal/new/", form).status_code == 302
     tickets, outbox = Ticket.objects.count(), OutboxMessage.objects.count()
     response = client.post("/portal/new/", {**form, "subject": "Second one typed"})
-    assert_page_refused(response, "new tickets", "Second one typed", "It roars all day.")
+    # A refused form goes back to a URL that can be reloaded (the form itself), saying when to retry.
+    assert response.status_code == 303
+    assert int(response["Retry-After"]) >= 1
+    page = client.get(response["Location"]).content.decode()
+    assert "Too many new tickets in a short time" in page
+    assert "Second one typed" in page and "It roars all day." in page
     assert (Ticket.objects.count(), OutboxMessage.objects.count()) == (tickets, outbox)
 
 
