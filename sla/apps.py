@@ -8,11 +8,10 @@ class SlaConfig(AppConfig):
     verbose_name = "SLA"
 
     def ready(self) -> None:
-        from tickets.events import ticket_creating, ticket_event
+        from tickets.events import ticket_event
         from tickets.panels import TicketPanel, register_ticket_panel
 
         from . import panels, services
 
         ticket_event.connect(services.on_ticket_event, dispatch_uid="sla-clocks")
-        ticket_creating.connect(services.on_ticket_creating, dispatch_uid="sla-new-ticket-clocks")
         register_ticket_panel(TicketPanel("sla", "sla/_ticket_panel.html", panels.clock_panel, order=10))

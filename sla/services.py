@@ -26,14 +26,12 @@ from django.utils import timezone
 
 from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.models import User
-from helpdesk.core.rows import insert_select
 from helpdesk.core.services import enqueue
-from tickets.events import CreationPlan
 from tickets.models import Category, EventKind, Ticket, TicketEvent
 
 from . import clock as bt
 from .engine import ClockRun, HistoryEvent, PolicyBook, PolicyView, replay
-from .models import BusinessCalendar, Clock, ClockState, Policy, SlaSettings
+from .models import BusinessCalendar, Clock, Policy, SlaSettings
 
 CLOCK_EVENT_TASK = "sla.tasks.clock_event_task"
 RECOMPUTE_TASK = "sla.tasks.recompute_open_task"
@@ -182,8 +180,8 @@ def sync_ticket_clocks(ticket: Ticket, book: PolicyBook | None = None) -> list[C
 
     Keeps each clock's ``warned``/``breached`` marks (the sweep's), removes clocks the history
     no longer implies (e.g. after a policy edit and a recompute). The caller holds the
-    transaction and, for a live change, the ticket's row lock. (A new ticket's clocks are
-    written with it: ``on_ticket_creating``.)
+    transaction and, for a live change, the ticket's row lock (a ticket being created needs
+    none: no one else sees it before its transaction commits).
     """
     runs = replay_ticket(ticket, book)
     existing = {(c.metric, c.scope, c.cycle): c for c in Clock.objects.filter(ticket_id=ticket.pk)}
@@ -230,38 +228,6 @@ def _refresh_summary(ticket_ids: Iterable[int]) -> list[tuple]:
             [ids],
         )
         return cursor.fetchall()
-
-
-SETTINGS_VERSION_IS = "COALESCE((SELECT version FROM sla_slasettings ORDER BY id LIMIT 1), 0) = %s"
-
-
-def _forget_book() -> None:
-    _book_cache.__dict__.pop("entry", None)
-
-
-def on_ticket_creating(sender, plan: CreationPlan, **kwargs) -> None:
-    """``ticket_creating`` receiver: the new ticket's clocks and summary, written with the ticket.
-
-    Same result as ``sync_ticket_clocks`` after the creation (its only event is the CREATED
-    one), with no read of our own: the replay uses this process's cached policy book, and the
-    plan is guarded by the settings version that book was loaded under. If policies changed
-    since, nothing is written, the book is dropped, and the next attempt loads a fresh one.
-    Side effects: sets ``sla_due_at``/``sla_breached`` on ``plan.ticket``; adds the clock rows.
-    """
-    cached = getattr(_book_cache, "entry", None)
-    if cached is None:
-        load_book()
-        cached = _book_cache.entry
-    version, book = cached
-    runs = replay_ticket(plan.ticket, book, [plan.event])
-    clocks = [Clock(metric=run.metric, scope=run.scope, cycle=run.cycle, **_clock_values(run)) for run in runs]
-    # _refresh_summary's rules, over the only clocks the ticket has.
-    due = [c.due_at for c in clocks if c.state == ClockState.RUNNING and c.due_at is not None]
-    plan.ticket.sla_due_at = min(due, default=None)
-    plan.ticket.sla_breached = any(c.breached and c.state in (ClockState.RUNNING, ClockState.PAUSED) for c in clocks)
-    plan.guards.append((SETTINGS_VERSION_IS, [version]))
-    plan.inserts += [insert_select(c, exprs={"ticket_id": "new_ticket.id"}, source="new_ticket") for c in clocks]
-    plan.stale.append(_forget_book)
 
 
 def on_ticket_event(sender, event: TicketEvent, **kwargs) -> None:
@@ -350,7 +316,6 @@ __all__ = [
     "bump_settings_version",
     "calendar_view",
     "load_book",
-    "on_ticket_creating",
     "on_ticket_event",
     "recompute_open_tickets",
     "replay_ticket",

@@ -20,7 +20,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from .models import Heartbeat, OutboxMessage
-from .rows import insert_select
 
 logger = logging.getLogger(__name__)
 
@@ -53,20 +52,6 @@ def _check_kwargs(kwargs: dict) -> None:
     json.dumps(kwargs)  # fail now, in the request, rather than later in the relay
     if "outbox_id" in kwargs:
         raise ValueError("outbox_id is reserved for the relay")
-
-
-def enqueue_sql(task: str, *, kwargs: dict, source: str, id_key: str) -> tuple[str, list]:
-    """``enqueue`` as a part of the statement that writes the row the task is about.
-
-    ``source`` names a CTE of that statement returning the row's ``id``, which is added to
-    ``kwargs`` under ``id_key``; nothing is queued if ``source`` returns no row. Same checks as
-    ``enqueue`` (without a dedupe key). Returns an ``INSERT ... SELECT`` and its parameters.
-    """
-    _check_kwargs({**kwargs, id_key: 0})
-    if not id_key.isidentifier():
-        raise ValueError(f"not a plain key: {id_key!r}")
-    expr = f"%s::jsonb || jsonb_build_object('{id_key}', {source}.id)"
-    return insert_select(OutboxMessage(task=task, kwargs=kwargs), exprs={"kwargs": expr}, source=source)
 
 
 def _publish(message: OutboxMessage) -> None:

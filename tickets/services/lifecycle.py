@@ -16,17 +16,16 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from helpdesk.core import ratelimit
 from helpdesk.core.db import retry_on_conflict
-from helpdesk.core.rows import insert_select, mark_saved
-from helpdesk.core.services import enqueue, enqueue_sql
+from helpdesk.core.services import enqueue
 
 from .. import permissions, roles
-from ..events import CreationPlan, record_event, ticket_creating
+from ..events import record_event
 from ..models import (
     OPEN_STATUSES,
     Category,
@@ -36,7 +35,6 @@ from ..models import (
     Priority,
     Status,
     Ticket,
-    TicketEvent,
     TicketMessage,
     Tier,
     Vendor,
@@ -138,7 +136,9 @@ def create_ticket(
     urgency matrix; the ticket lands in tier 1 unless its category routes it elsewhere;
     attachments are checked before anything is written; so is ``by``'s rate limit
     (``helpdesk.core.ratelimit``, refused with ``RateLimited``).
-    Side effects: a CREATED event and a "received" notification.
+    Side effects, all in one transaction (nothing is written if any part fails): the ticket,
+    its CREATED event (which ``sla`` hears, writing the ticket's clocks and SLA summary), a
+    "received" notification in the outbox, and the attachments.
     """
     subject = _clean_text(subject, "Subject", max_length=200, single_line=True)
     description = _clean_text(description, "Description")
@@ -146,8 +146,9 @@ def create_ticket(
     if category is not None and not category.is_active:
         raise ValidationError("That category is no longer in use.")
     ratelimit.enforce(ratelimit.CREATE_TICKET, user=by, staff=permissions.is_staff_reader(by))
-    now = timezone.now()
-    ticket = Ticket(
+    return _write_new_ticket(
+        by=by,
+        uploads=uploads,
         subject=subject,
         description=description,
         requester=requester,
@@ -155,69 +156,37 @@ def create_ticket(
         category=category,
         impact=impact,
         urgency=urgency,
-        priority=priority_for(impact, urgency),
-        tier=category.route_tier if category else Tier.T1,
-        created_at=now,
-        updated_at=now,
     )
-    event = TicketEvent(
-        ticket=ticket,
-        kind=EventKind.CREATED,
-        actor=by,
-        at=now,
-        data={"channel": channel, "priority": ticket.priority, "tier": ticket.tier},
-    )
-    if not uploads:
-        _write_new_ticket(ticket, event)  # one statement: atomic on its own
-        return ticket
+
+
+@retry_on_conflict
+def _write_new_ticket(*, by, uploads: list[UploadedFile], **fields) -> Ticket:
+    """The writes of ``create_ticket`` for checked ``fields``, in one transaction.
+
+    Apart from ``create_ticket`` so that a run again after a conflict does not count the
+    creation against ``by``'s rate limit twice; the ticket is built afresh on each run.
+    """
+    now = timezone.now()
+    impact, urgency, category = fields["impact"], fields["urgency"], fields["category"]
     with transaction.atomic():
-        _write_new_ticket(ticket, event)
+        ticket = Ticket.objects.create(
+            **fields,
+            priority=priority_for(impact, urgency),
+            tier=category.route_tier if category else Tier.T1,
+            created_at=now,
+            updated_at=now,
+        )
+        record_event(
+            ticket,
+            EventKind.CREATED,
+            actor=by,
+            at=now,
+            data={"channel": ticket.channel, "priority": ticket.priority, "tier": ticket.tier},
+        )
+        _notify(ticket, "received")
         # Last, so nothing after the files are written can roll the ticket back.
         store_attachments(ticket=ticket, by=by, uploads=uploads)
     return ticket
-
-
-RECEIVED = {"event": "received"}  # the notification of a new ticket (kwargs of NOTIFY_TASK)
-# Times a creation gathers its plan again after a guard failed (a cache went stale under it).
-_CREATION_ATTEMPTS = 3
-
-
-def _write_new_ticket(ticket: Ticket, event: TicketEvent) -> None:
-    """Write ``ticket``, its CREATED ``event``, what ``ticket_creating`` receivers add and the
-    "received" notification, in one statement; mark the ticket and the event saved.
-
-    One statement instead of seven (BEGIN, ticket, event, clocks, summary, outbox, COMMIT):
-    creation is the busiest write of the desk. Either every row is written or none is.
-    """
-    for _attempt in range(_CREATION_ATTEMPTS):
-        plan = CreationPlan(ticket=ticket, event=event)
-        ticket_creating.send(sender=Ticket, plan=plan)
-        guard = " AND ".join(f"({sql})" for sql, _ in plan.guards)
-        ticket_sql, params = insert_select(ticket, where=guard)
-        params += [value for _, values in plan.guards for value in values]
-        ctes = [f"new_ticket AS ({ticket_sql} RETURNING id)"]
-        rows = [
-            ("new_event", insert_select(event, exprs={"ticket_id": "new_ticket.id"}, source="new_ticket")),
-            ("queued", enqueue_sql(NOTIFY_TASK, kwargs=RECEIVED, source="new_ticket", id_key="ticket_id")),
-            *((f"extra_{n}", insert) for n, insert in enumerate(plan.inserts)),
-        ]
-        for name, (sql, values) in rows:
-            ctes.append(f"{name} AS ({sql} RETURNING id)")
-            params += values
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"WITH {', '.join(ctes)} SELECT new_ticket.id, new_event.id FROM new_ticket, new_event",  # noqa: S608
-                params,
-            )
-            row = cursor.fetchone()
-        if row is not None:
-            mark_saved(ticket, row[0])
-            mark_saved(event, row[1])
-            event.ticket = ticket
-            return
-        for forget in plan.stale:
-            forget()
-    raise RuntimeError("The new ticket was not written: what it depends on kept changing.")
 
 
 @retry_on_conflict
