@@ -254,7 +254,6 @@ SPECTACULAR_SETTINGS = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-FORM_RENDERER = "helpdesk.core.form_renderer.FastWidgetRenderer"
 
 # --------------------------------------------------------------------------- security baseline
 # Login brute-force protection: after 5 failures a username is locked (from any address),
