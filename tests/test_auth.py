@@ -1,11 +1,22 @@
-"""Log in, log out, change a password, and reset a forgotten one by e-mail (tier 0 self-service)."""
+"""Log in, log out, change a password, and reset a forgotten one by e-mail (tier 0 self-service);
+loading the signed-in user of a session or an API token, with their roles."""
 
 import re
 from html.parser import HTMLParser
 
 import pytest
+from django.contrib.auth import get_user, load_backend
+from django.db import connection
+from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from tests import factories
+from tickets import roles
+from tickets.models import VendorContact
+from tickets.roles import Role
 
 pytestmark = pytest.mark.django_db
 
@@ -193,3 +204,148 @@ def test_logout_by_post_logs_out(client, requester):
     home = client.get("/")
     assert home.status_code == 302
     assert home["Location"].startswith(LOGIN_URL)
+
+
+# --------------------------------------------------------------------------- loading the signed-in user
+# Sessions go through Django's ModelBackend and API tokens through DRF's TokenAuthentication;
+# the roles are read by tickets.roles the first time a request asks.
+
+STANDARD_BACKEND = "django.contrib.auth.backends.ModelBackend"
+OLD_BACKEND = "tickets.authentication.ModelBackend"
+EXPECTED_ROLES = {
+    "requester": [Role.REQUESTER],
+    "agent": [Role.AGENT, Role.REQUESTER],
+    "manager": [Role.MANAGER, Role.REQUESTER],
+    "vendor_contact": [Role.VENDOR, Role.REQUESTER],
+    "admin_user": [Role.ADMIN, Role.MANAGER, Role.REQUESTER],
+}
+
+
+def _token_client(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    return client
+
+
+def _loaded_by_session(client):
+    response = client.get("/kb/")
+    assert response.status_code == 200
+    return response.wsgi_request.user
+
+
+def _loaded_by_token(client):
+    response = client.get("/api/tickets/")
+    assert response.status_code == 200
+    return response.wsgi_request.user
+
+
+def test_signing_in_with_a_password_records_djangos_own_backend(client, requester):
+    assert _log_in(client, requester.username, factories.PASSWORD).status_code == 302
+
+    assert client.session["_auth_user_backend"] == STANDARD_BACKEND
+    assert _loaded_by_session(client).pk == requester.pk
+
+
+def test_a_session_started_under_the_old_backend_name_stays_signed_in_until_deactivated(client, requester):
+    client.force_login(requester, backend=OLD_BACKEND)
+    assert client.session["_auth_user_backend"] == OLD_BACKEND
+
+    user = _loaded_by_session(client)
+    assert (user.pk, roles.roles_of(user)) == (requester.pk, [Role.REQUESTER])
+
+    requester.is_active = False
+    requester.save(update_fields=["is_active"])
+    response = client.get("/kb/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)
+
+
+def test_the_old_backend_name_signs_no_one_in(requester):
+    credentials = {"username": requester.username, "password": factories.PASSWORD}
+
+    assert load_backend(OLD_BACKEND).authenticate(None, **credentials) is None
+    assert load_backend(STANDARD_BACKEND).authenticate(None, **credentials) == requester
+
+
+def test_a_deactivated_users_session_is_signed_out(client, agent):
+    client.force_login(agent)
+    assert _loaded_by_session(client).pk == agent.pk
+
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+
+    response = client.get("/kb/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(LOGIN_URL)
+    assert not response.wsgi_request.user.is_authenticated
+
+
+def test_a_deactivated_users_token_is_refused(agent):
+    client = _token_client(agent)
+    assert _loaded_by_token(client).pk == agent.pk
+
+    agent.is_active = False
+    agent.save(update_fields=["is_active"])
+
+    response = client.get("/api/tickets/")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "User inactive or deleted."}
+
+
+def test_a_deleted_users_token_is_refused(requester):
+    client = _token_client(requester)
+    assert _loaded_by_token(client).pk == requester.pk
+
+    requester.delete()  # the token goes with the user
+
+    response = client.get("/api/tickets/")
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Invalid token."}
+    assert not Token.objects.exists()
+
+
+@pytest.mark.parametrize("who", list(EXPECTED_ROLES))
+def test_the_loaded_user_has_their_roles_by_session_and_by_token(who, request, client):
+    person = request.getfixturevalue(who)
+    client.force_login(person)
+
+    for user in (_loaded_by_session(client), _loaded_by_token(_token_client(person))):
+        assert user.pk == person.pk
+        assert roles.roles_of(user) == EXPECTED_ROLES[who]
+        assert roles.agent_tiers(user) == ({1} if who == "agent" else set())
+        vendor = VendorContact.objects.filter(user=person).values_list("vendor_id", flat=True).first()
+        assert roles.role_info(user).vendor_id == vendor
+
+
+def test_roles_are_read_afresh_by_every_request(client, requester):
+    client.force_login(requester)
+    token_client = _token_client(requester)
+    assert not roles.is_manager(_loaded_by_session(client))
+    assert not roles.is_manager(_loaded_by_token(token_client))
+
+    requester.groups.add(roles.group(roles.GROUP_MANAGER))
+
+    assert roles.is_manager(_loaded_by_session(client))
+    assert roles.is_manager(_loaded_by_token(token_client))
+
+
+def test_loading_the_user_and_their_roles_takes_two_queries(client, agent):
+    user_table = type(agent)._meta.db_table
+    client.force_login(agent)
+    request = RequestFactory().get("/")
+    request.session = client.session
+    request.session.load()  # read the session first: it comes from the cache, not the database
+    token = Token.objects.create(user=agent)
+
+    with CaptureQueriesContext(connection) as by_session:
+        user = get_user(request)
+        assert roles.agent_tiers(user) == {1}
+    with CaptureQueriesContext(connection) as by_token:
+        user, auth = TokenAuthentication().authenticate_credentials(token.key)
+        assert (auth, roles.agent_tiers(user)) == (token, {1})
+
+    for queries in (by_session, by_token):
+        # The user (with the token, for the API), then the roles; nothing else.
+        assert len(queries) == 2
+        assert f'"{user_table}"' in queries[0]["sql"]
+        assert "tickets_tiermembership" in queries[1]["sql"]

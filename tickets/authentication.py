@@ -1,20 +1,22 @@
-"""Reading the signed-in user with their roles in one statement: every request checks roles."""
+"""The old name of the session backend, kept so that sessions started under it stay signed in.
 
-from helpdesk.core import authentication
+Users are loaded the standard way: Django's ``ModelBackend`` for sessions and DRF's
+``TokenAuthentication`` for the API (``helpdesk/settings/base.py``); ``tickets.roles`` reads a
+user's roles in one query the first time a request asks for them.
 
-from . import roles
+Until then a backend of this module read the user and their roles in one hand-written statement,
+and every session started under it stores this dotted path as its ``_auth_user_backend``. Django
+loads a session's user only through a backend listed in ``AUTHENTICATION_BACKENDS`` under exactly
+that path, so removing the name would sign all those users out.
+"""
 
-
-class WithRoles(authentication.ExtraUserColumns):
-    extra_columns = roles.ROLE_COLUMNS
-
-    def keep_extra(self, user, values: tuple) -> None:
-        roles.keep_roles(user, values)
-
-
-class TokenAuthentication(WithRoles, authentication.TokenAuthentication):
-    """The API's token authentication."""
+from django.contrib.auth import backends
 
 
-class ModelBackend(WithRoles, authentication.ModelBackend):
-    """The session backend (signing in with a password is Django's, unchanged)."""
+class ModelBackend(backends.ModelBackend):
+    """Django's ``ModelBackend`` under its old name: loads the user of an old session (refusing an
+    inactive or missing one, as Django does) but never signs anyone in, so a wrong password is
+    checked once, by the backend listed before it."""
+
+    def authenticate(self, request, username=None, password=None, **kwargs):
+        return None

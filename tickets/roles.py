@@ -51,16 +51,17 @@ class RoleInfo:
 
 _NOBODY = RoleInfo(groups=frozenset(), tiers=frozenset(), vendor_id=None, is_superuser=False)
 _CACHE_ATTR = "_helpdesk_role_info"
-# The roles of the user ``u``: group names, tiers, vendor, whether they watch a ticket. Also read
-# with the signed-in user, in the same statement, by ``tickets.authentication`` (tokens, sessions).
-ROLE_COLUMNS = """
-ARRAY(SELECT g.name FROM core_user_groups ug JOIN auth_group g ON g.id = ug.group_id
-      WHERE ug.user_id = u.id ORDER BY g.name),
-ARRAY(SELECT DISTINCT m.tier FROM tickets_tiermembership m WHERE m.user_id = u.id ORDER BY m.tier),
-(SELECT v.vendor_id FROM tickets_vendorcontact v WHERE v.user_id = u.id),
-EXISTS (SELECT 1 FROM tickets_ticket_watchers w WHERE w.user_id = u.id)
+# The roles of the user ``u``: group names, tiers, vendor, whether they watch a ticket. Read
+# the first time a request asks, after Django or DRF has loaded the signed-in user.
+_ROLE_SQL = """
+SELECT
+    ARRAY(SELECT g.name FROM core_user_groups ug JOIN auth_group g ON g.id = ug.group_id
+          WHERE ug.user_id = u.id ORDER BY g.name),
+    ARRAY(SELECT DISTINCT m.tier FROM tickets_tiermembership m WHERE m.user_id = u.id ORDER BY m.tier),
+    (SELECT v.vendor_id FROM tickets_vendorcontact v WHERE v.user_id = u.id),
+    EXISTS (SELECT 1 FROM tickets_ticket_watchers w WHERE w.user_id = u.id)
+FROM core_user u WHERE u.id = %(user)s
 """
-_ROLE_SQL = f"SELECT {ROLE_COLUMNS} FROM core_user u WHERE u.id = %(user)s"  # noqa: S608 - constant
 
 
 def role_info(user) -> RoleInfo:
@@ -78,12 +79,7 @@ def role_info(user) -> RoleInfo:
     if row is None:
         setattr(user, _CACHE_ATTR, _NOBODY)
         return _NOBODY
-    return keep_roles(user, row)
-
-
-def keep_roles(user, values: tuple) -> RoleInfo:
-    """Cache on ``user`` the roles read by ``ROLE_COLUMNS`` (``values``) for the rest of the request."""
-    groups, tiers, vendor_id, watches = values
+    groups, tiers, vendor_id, watches = row
     info = RoleInfo(
         groups=frozenset(groups),
         tiers=frozenset(tiers),

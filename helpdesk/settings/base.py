@@ -108,10 +108,10 @@ AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
     # Axes first so a locked-out login never reaches the password check.
     "axes.backends.AxesStandaloneBackend",
-    # Django's model backend reading the user and their roles in one statement.
-    "tickets.authentication.ModelBackend",
-    # Kept for sessions started before the line above (they name it); nothing new names it.
     "django.contrib.auth.backends.ModelBackend",
+    # The old name of the line above: sessions started under it store this path and stay signed
+    # in; it signs no one in (tickets/authentication.py).
+    "tickets.authentication.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -211,7 +211,7 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an anonymous API call then gets 401 with WWW-Authenticate, not 403.
-        "tickets.authentication.TokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
