@@ -82,6 +82,20 @@ def test_database_url() -> str:
 test_database_url.__test__ = False  # not a test, despite the name
 
 
+def child_pids(pid: int) -> list[int]:
+    """The live (not zombie) child processes of ``pid``, read from /proc."""
+    children = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
+            except OSError:
+                continue
+            if int(stat[1]) == pid and stat[0] != "Z":
+                children.append(int(entry.name))
+    return children
+
+
 class CeleryProcess:
     """A real ``celery`` process (worker or beat) of this project, on the test servers."""
 

@@ -26,7 +26,7 @@ from sla import services as sla
 from sla.defaults import ensure_defaults
 from sla.models import ClockEvent
 from tests import factories
-from tests.conftest import CeleryProcess, wait_until
+from tests.conftest import CeleryProcess, child_pids, wait_until
 from tickets.models import EventKind, OutboundMail, TicketEvent
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
@@ -51,19 +51,6 @@ def start_worker(log: Path, mail_dir: Path) -> CeleryProcess:
     )
     worker.wait_for_log("ready.")
     return worker
-
-
-def pool_children(pid: int) -> list[int]:
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid and stat[0] != "Z":
-                children.append(int(entry.name))
-    return children
 
 
 def waiting_backends() -> int:
@@ -94,11 +81,11 @@ class Blocker:
 def kill_mid_task_twice(worker: CeleryProcess, blocker: Blocker) -> None:
     """Kill the pool process in the middle of the task, then the main process in the middle of its retry."""
     wait_until(lambda: waiting_backends() == 1, timeout=20, message="the task caught in the middle")
-    [child] = pool_children(worker.proc.pid)
+    [child] = child_pids(worker.proc.pid)
     os.kill(child, signal.SIGKILL)
     # the main process gives the task back and a new pool process takes it: caught again
     wait_until(lambda: waiting_backends() == 2, timeout=20, message="the task retried and caught again")
-    children = pool_children(worker.proc.pid)
+    children = child_pids(worker.proc.pid)
     worker.proc.kill()
     worker.proc.wait()
     for pid in children:  # what the supervisor does with the group of a dead worker

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from helpdesk.supervisor import read_procfile
-from tests.conftest import PROJECT_DIR, test_database_url, wait_until
+from tests.conftest import PROJECT_DIR, child_pids, test_database_url, wait_until
 
 SLEEPER = f"{sys.executable} -c 'import time; time.sleep(600)'"
 
@@ -212,7 +212,7 @@ def test_make_run_chain_stops_everything_on_a_signal_to_its_first_process(tmp_pa
     try:
         started = wait_until(lambda: re.search(r"web\s+\| started \(pid (\d+)\)", text()), timeout=20)
         web = int(started.group(1))
-        [first_make] = _children(run.pid)
+        [first_make] = child_pids(run.pid)
         make_group = os.getpgid(first_make)
         assert make_group != os.getpgid(run.pid)  # its own group, which every signal is passed to
         assert len(group_members(make_group)) >= 4  # make, sh, make, supervisor
@@ -226,16 +226,3 @@ def test_make_run_chain_stops_everything_on_a_signal_to_its_first_process(tmp_pa
         if run.poll() is None:
             run.kill()
         log.close()
-
-
-def _children(pid: int) -> list[int]:
-    children = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                stat = (entry / "stat").read_text().rsplit(") ", 1)[1].split()
-            except OSError:
-                continue
-            if int(stat[1]) == pid:
-                children.append(int(entry.name))
-    return children

@@ -15,6 +15,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests import factories
+from tests.mail.conftest import HELPDESK, mail_settings  # noqa: F401 - the mail tests' mailbox, autouse
 from tickets import permissions, services
 from tickets.mail.addresses import reply_address
 from tickets.mail.inbound import receive_email
@@ -25,15 +26,6 @@ from tickets.services.watchers import NOBODY, requester_answer
 pytestmark = pytest.mark.django_db
 
 User = get_user_model()
-HELPDESK = "helpdesk@helpdesk.example"
-
-
-@pytest.fixture(autouse=True)
-def mail_settings(settings):
-    settings.HELPDESK_MAIL_ADDRESS = HELPDESK
-    settings.DEFAULT_FROM_EMAIL = f"IT Helpdesk <{HELPDESK}>"
-    settings.HELPDESK_MAIL_DOMAIN = ""
-    settings.HELPDESK_MAIL_ALLOW_UNKNOWN_SENDERS = True
 
 
 @pytest.fixture
