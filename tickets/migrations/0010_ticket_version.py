@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tickets', '0009_drop_redundant_fk_indexes'),
+        ("tickets", "0009_drop_redundant_fk_indexes"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ticket',
-            name='version',
+            model_name="ticket",
+            name="version",
             field=models.PositiveIntegerField(db_default=1, default=1, editable=False),
         ),
     ]
