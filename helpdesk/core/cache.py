@@ -15,10 +15,10 @@ hung Redis ties up every web worker. Here:
   instead of one per cache call, and the outage is logged once when it starts and once when
   it ends, not per call;
 * the first call that reaches Redis again empties the cache before anything is read from it:
-  while Redis was out, deletes and writes were lost (a logged-out session, a bumped
-  option-list version, counts forgotten after a change), so what it still holds may be
-  stale. Emptying it costs only misses. A process that saw no failure does not know of the
-  outage; it relies on the processes that did (every busy one) to empty the cache.
+  while Redis was out, deletes and writes were lost (a logged-out session, counts
+  forgotten after a change), so what it still holds may be stale. Emptying it costs only
+  misses. A process that saw no failure does not know of the outage; it relies on the
+  processes that did (every busy one) to empty the cache.
 
 Speed. Django's client builds a new ``redis.Redis`` for every cache call, and that
 constructor fills a table of some 170 response callbacks: on this project's hot pages

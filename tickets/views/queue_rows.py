@@ -1,11 +1,10 @@
-"""The rows of the queue and vendor lists, prepared in Python.
+"""The rows of the queue and vendor lists: display values prepared in Python, HTML in the templates.
 
-These lists are the hottest pages of the agent workspace. Django's template engine spends
-about a millisecond per row on lookups, includes, ``{% url %}`` and ``timesince``; preparing
-each row's display strings here once keeps the page's cost nearly independent of its
-columns. The vendor list's template prints the fields (auto-escaped as usual); the agent
-queue's rows are written out here as HTML by ``queue_table_rows`` (every value escaped),
-checked against a template reference by the tests.
+These lists are the hottest pages of the agent workspace. A page is read with ``values()``
+(no model instances), and each row's display strings (labels, badges, names, "3 days ago",
+the SLA due words) are worked out here once, so the templates (``tickets/_queue_table.html``,
+``tickets/vendor_home.html``) only print fields, auto-escaped as usual, without per-row
+``{% url %}``, ``timesince`` or ``get_FOO_display`` calls.
 """
 
 from __future__ import annotations
@@ -13,11 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from html import escape
 
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.safestring import SafeString, mark_safe
 
 from helpdesk.core.models import User
 
@@ -218,51 +215,4 @@ def _row(v: dict, url_pattern: str, now: datetime, people: bool) -> QueueRow:
     )
 
 
-def _time(moment_: Moment) -> str:
-    return f'<time datetime="{escape(moment_.iso)}" title="{escape(moment_.title)}">{escape(moment_.ago)}</time>'
-
-
-def _due_cell(value: Due | None) -> str:
-    if value is None:
-        return ""
-    badge = escape(value.badge)
-    if value.iso:
-        css = f' class="badge {badge}"' if value.badge else ""
-        return f'<time datetime="{escape(value.iso)}" title="{escape(value.title)}"{css}>{escape(value.text)}</time>'
-    return f'<span class="badge {badge}" title="{escape(value.title)}">{escape(value.text)}</span>'
-
-
-def _row_html(row: QueueRow) -> str:
-    swarm = ' <span class="badge text-bg-dark">Swarm</span>' if row.is_swarm else ""
-    vendor = ""
-    if row.vendor_reference:
-        vendor = f'<br><small class="text-body-secondary">{escape(row.vendor_reference)}</small>'
-    assignee = escape(row.assignee) if row.assignee else '<span class="text-body-secondary">Unassigned</span>'
-    category = escape(row.category) if row.category else '<span class="text-body-secondary">None</span>'
-    return (
-        "      <tr>\n"
-        f'        <td><input class="form-check-input" type="checkbox" name="ids" value="{row.pk}" '
-        f'aria-label="Select {escape(row.reference)}"></td>\n'
-        f'        <td class="text-nowrap"><a href="{escape(row.url)}">{escape(row.reference)}</a></td>\n'
-        f"        <td>{escape(row.subject)}{swarm}</td>\n"
-        f"        <td>{escape(row.requester_name)}<br>"
-        f'<small class="text-body-secondary">{escape(row.requester_email)}</small></td>\n'
-        f'        <td><span class="badge {escape(row.priority_badge)}">{escape(row.priority)}</span></td>\n'
-        f'        <td class="text-nowrap">{_due_cell(row.due)}</td>\n'
-        f'        <td><span class="badge {escape(row.status_badge)}">{escape(row.status)}</span></td>\n'
-        f'        <td class="text-nowrap">{escape(row.tier)}{vendor}</td>\n'
-        f"        <td>{assignee}</td>\n"
-        f"        <td>{category}</td>\n"
-        f'        <td class="text-nowrap">{_time(row.created)}</td>\n'
-        f'        <td class="text-nowrap">{_time(row.updated)}</td>\n'
-        f"        <td>{escape(row.channel)}</td>\n"
-        "      </tr>\n"
-    )
-
-
-def queue_table_rows(rows: list[QueueRow]) -> SafeString:
-    """The ``<tr>`` elements of the agent queue table for ``rows`` (every value HTML-escaped)."""
-    return mark_safe("".join(_row_html(row) for row in rows))  # noqa: S308 - built from escaped parts only
-
-
-__all__ = ["Due", "QueueRow", "ago", "due", "queue_rows", "queue_table_rows"]
+__all__ = ["Due", "QueueRow", "ago", "due", "queue_rows"]

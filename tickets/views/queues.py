@@ -16,18 +16,17 @@ from django.core.paginator import Paginator
 from django.db.models import Count, F, OrderBy, Q, QuerySet
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from .. import option_lists, roles, services
+from .. import roles, services
 from ..filters import QueueFilter, VendorFilter, filters_asked, open_only
 from ..models import AGENT_TIERS, OPEN_STATUSES, Ticket, Tier, Vendor, format_reference
 from ..queue_forms import BulkActionForm, PhoneCallForm
 from ..services.bulk import apply_bulk_action
 from .kept_input import keep_input, rebind, take_input
-from .queue_rows import queue_rows, queue_table_rows
+from .queue_rows import queue_rows
 
 PHONE_CALL_PAGE = "queues:phone"  # where a refused phone-call form is kept for (kept_input)
 
@@ -48,6 +47,15 @@ SORTS: dict[str, tuple[str | OrderBy, ...]] = {
 DEFAULT_SORT = "priority"
 
 OTHER_QUEUES = {"mine": "Assigned to me", "unassigned": "Unassigned", "swarm": "Swarm"}
+
+# The filter form and the bulk-action fields list every active category and every person
+# tickets can be assigned to; rendering those selects costs more than the rest of the page.
+# queue_home.html keeps their HTML in Django's template fragment cache for this long, keyed
+# on what the fragment shows (the queue, the sort and the query string; the lists are the
+# same for every agent and manager). So a new, renamed or deactivated category or agent
+# shows in the lists within this many seconds, whatever wrote the change (a bulk update
+# too); the list of tickets itself is always live. A filter form with errors is never cached.
+OPTION_LISTS_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -166,41 +174,20 @@ def queue_home(request):
     page, sort, status = filtered_page(request, filterset, unfiltered_count=counts[key])
     labels = {f"tier{t}": Tier(t).label for t in tiers} | OTHER_QUEUES
     tabs = [QueueTab(k, label, counts[k], k == key) for k, label in labels.items()]
-    rows = queue_rows(page)
     context = {
         "tabs": tabs,
         "queue": next(tab for tab in tabs if tab.active),
         "filter": filterset,
         "filter_errors": status == 400,
         "page_obj": page,
-        "rows": rows,
-        "row_html": queue_table_rows(rows),
+        "rows": queue_rows(page),
         "sort": sort,
         "can_take_next": bool(roles.agent_tiers(user)),
+        # Rendered only when its {% cache %} fragment missed (see OPTION_LISTS_SECONDS).
+        "bulk_form": BulkActionForm(),
+        "option_lists_seconds": OPTION_LISTS_SECONDS,
     }
-    context.update(_option_fragments(request, context))
     return render(request, "tickets/queue_home.html", context, status=status)
-
-
-def _option_fragments(request, context: dict) -> dict[str, str]:
-    """The filter form and the bulk-action fields, from the cache when their option lists are unchanged.
-
-    The filter form depends on the query string only (a form with errors is always rendered).
-    """
-
-    def render_filters() -> str:
-        return render_to_string("tickets/_queue_filters.html", context, request=request)
-
-    def render_bulk() -> str:
-        return render_to_string("tickets/_queue_bulk_fields.html", {"bulk_form": BulkActionForm()}, request=request)
-
-    query = sorted(request.GET.lists())
-    wanted = {"bulk_fields": (option_lists.fragment_key("bulk"), render_bulk)}
-    if context["filter_errors"]:
-        return {**option_lists.fragments(wanted), "filters_html": render_filters()}
-    key = option_lists.fragment_key("filters", context["queue"].key, context["sort"], query)
-    wanted["filters_html"] = (key, render_filters)
-    return option_lists.fragments(wanted)
 
 
 def _back(request) -> str:
