@@ -67,7 +67,7 @@ test: install chromium dovecot lint
 
 bench: install
 	@bash scripts/ensure-debian-package.sh wrk wrk
-	@$(BIN)/python -m helpdesk.embedded run -- sh -c "python manage.py collectstatic --noinput --verbosity 0 && python manage.py bench $(BENCH_ARGS)"
+	@$(BIN)/python -m helpdesk.embedded run -- sh -c "python manage.py collectstatic --noinput --verbosity 0 && python -m bench $(BENCH_ARGS)"
 
 stop: install
 	python -m helpdesk.embedded stop

@@ -26,7 +26,7 @@ def test_seed_kb_publishes_realistic_articles_once(db):
 
 
 def test_bench_seeding_writes_searchable_articles(db):
-    from knowledgebase import bench
+    from bench import knowledgebase as bench
 
     bench.seed(_Out(StringIO()), 2000, vacuum=False)
     assert Article.objects.count() == 2000

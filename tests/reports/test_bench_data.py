@@ -7,7 +7,7 @@ import pytest
 from django.core.management.base import OutputWrapper
 from django.utils import timezone
 
-from reports import bench as reports_bench
+from bench import reports as reports_bench
 from reports import kpis
 from tests import factories
 from tickets.models import EventKind, Status, Ticket, TicketEvent

@@ -9,7 +9,7 @@ import io
 import pytest
 from django.core.management.base import OutputWrapper
 
-from tickets import bench
+from bench import tickets as tickets_bench
 from tickets.models import OPEN_STATUSES, Ticket
 
 pytestmark = pytest.mark.django_db
@@ -17,10 +17,10 @@ pytestmark = pytest.mark.django_db
 
 def test_the_bench_seeds_tickets_with_requesters_events_and_a_realistic_backlog():
     out = io.StringIO()
-    bench.seed(OutputWrapper(out), 2_000)
+    tickets_bench.seed(OutputWrapper(out), 2_000)
     seeded = Ticket.objects.filter(requester__username__startswith="bench-req-")
     assert seeded.count() == 2_000
-    assert bench.seeded()
+    assert tickets_bench.seeded()
     open_share = seeded.filter(status__in=OPEN_STATUSES).count() / 2_000
     assert 0.01 < open_share < 0.06  # about 3 % open or waiting
     assert seeded.filter(events__kind="created").distinct().count() == 2_000

@@ -1,6 +1,6 @@
 """Benchmark section of the reports app (``make bench``): the 90-day dashboard at a million tickets.
 
-Uses the tickets already seeded by ``tickets.bench`` and adds, in SQL, what reports read: the
+Uses the tickets already seeded by ``bench.tickets`` and adds, in SQL, what reports read: the
 status changes the seeded histories lack (resolved tickets leave the backlog), the
 first-response and resolution SLA clocks those histories imply (met on time for most, late for
 one in ten, running for open tickets) and a satisfaction survey per resolved ticket (a third
@@ -19,11 +19,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from helpdesk.core.benchtools import gunicorn_server, report, session_cookie, settle_after_seeding, warm_up, wrk
+from bench.tools import gunicorn_server, report, session_cookie, settle_after_seeding, warm_up, wrk
+from reports import rollup
+from reports.models import RollupDay
 from tickets import roles
-
-from . import rollup
-from .models import RollupDay
 
 TARGET_P50_MS = 300
 

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from helpdesk.core.benchtools import (
+from bench.tools import (
     default_workers,
     gunicorn_server,
     report,
@@ -22,10 +22,9 @@ from helpdesk.core.benchtools import (
     warm_up,
     wrk,
 )
+from knowledgebase import search
+from knowledgebase.models import Article, Category
 from tickets import roles
-
-from . import search
-from .models import Article, Category
 
 CHUNK = 20_000
 SEARCH_TARGET_MS = 20

@@ -8,9 +8,9 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from .benchtools import p50_ms
-from .models import OutboxMessage
-from .services import relay_outbox
+from bench.tools import p50_ms
+from helpdesk.core.models import OutboxMessage
+from helpdesk.core.services import relay_outbox
 
 
 def outbox_relay(out, total: int) -> None:

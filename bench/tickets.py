@@ -12,7 +12,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
-from helpdesk.core.benchtools import (
+from bench.tools import (
     default_workers,
     gunicorn_server,
     report,
@@ -21,9 +21,8 @@ from helpdesk.core.benchtools import (
     warm_up,
     wrk,
 )
-
-from .models import Status, Ticket, Tier
-from .services import set_agent_tiers
+from tickets.models import Status, Ticket, Tier
+from tickets.services import set_agent_tiers
 
 CHUNK = 100_000
 REQUESTERS = 10_000

@@ -8,9 +8,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from .defaults import ensure_defaults
-from .models import Clock, ClockEvent, Policy
-from .services import sweep
+from sla.defaults import ensure_defaults
+from sla.models import Clock, ClockEvent, Policy
+from sla.services import sweep
 
 
 def sweep_benchmark(out, *, clocks: int = 100_000, crossing: int = 1_000) -> None:
