@@ -9,17 +9,16 @@ raise ``PermissionDenied``/``ValidationError``, which the project's handler turn
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from helpdesk.core.api import EMPTY_MEANS_ABSENT, StrictPageSize
-from tickets.serializers import EmptyInput
+from helpdesk.core.api import EMPTY_MEANS_ABSENT, StrictPageSize, ValidatedInput, error_responses, require
+from helpdesk.core.serializers import EmptyInput
 
 from . import permissions, search, services
 from .models import Article, ArticleStatus, ArticleVersion, Deflection
@@ -38,11 +37,12 @@ from .serializers import (
     VoteSerializer,
 )
 
-ERRORS = {
-    400: OpenApiResponse(description="Refused: invalid input or a rule of the workflow; `detail` says why."),
-    403: OpenApiResponse(description="You may not do this with this article."),
-    404: OpenApiResponse(description="No such article (or you may not see it)."),
-}
+ERRORS = error_responses(
+    invalid="Refused: invalid input or a rule of the workflow; `detail` says why.",
+    forbidden="You may not do this with this article.",
+    missing="No such article (or you may not see it).",
+)
+REFUSED = "You may not do that with this article."
 Q_PARAMETER = OpenApiParameter("q", str, required=True, description="Words to look for (the last one as a prefix).")
 
 
@@ -50,11 +50,6 @@ class KbPagination(StrictPageSize, PageNumberPagination):
     page_size = 20
     max_page_size = 100
     page_size_query_param = "page_size"
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied("You may not do that with this article.")
 
 
 def _parsed_query(request) -> search.ParsedQuery:
@@ -89,7 +84,7 @@ def with_live(articles: QuerySet[Article]) -> QuerySet[Article]:
     ),
     retrieve=extend_schema(summary="One article", responses={200: ArticleSerializer, 404: ERRORS[404]}),
 )
-class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedInput, viewsets.GenericViewSet):
     serializer_class = ArticleSerializer
     pagination_class = KbPagination
     filter_backends: list = []
@@ -111,11 +106,6 @@ class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     def get_object(self) -> Article:
         return generics.get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
-    def _input(self, serializer_class, request, **kwargs) -> dict:
-        serializer = serializer_class(data=request.data, context=self.get_serializer_context(), **kwargs)
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
-
     def _article_response(self, pk: int, status_code: int = status.HTTP_200_OK) -> Response:
         article = with_live(Article.objects.all()).get(pk=pk)
         return Response(ArticleSerializer(article, context=self.get_serializer_context()).data, status=status_code)
@@ -126,8 +116,8 @@ class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         responses={201: ArticleSerializer, 400: ERRORS[400], 403: ERRORS[403]},
     )
     def create(self, request):
-        _require(permissions.can_write(request.user))
-        data = self._input(ArticleInput, request)
+        require(permissions.can_write(request.user), REFUSED)
+        data = self.validated_input(ArticleInput)
         article = services.create_article(by=request.user, **data)
         response = self._article_response(article.pk, status.HTTP_201_CREATED)
         response["Location"] = response.data["url"]
@@ -142,15 +132,15 @@ class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     )
     def partial_update(self, request, pk=None):
         article = self.get_object()
-        _require(permissions.can_write(request.user))
-        data = self._input(ArticleInput, request, partial=True)
+        require(permissions.can_write(request.user), REFUSED)
+        data = self.validated_input(ArticleInput, partial=True)
         services.update_article(article_id=article.pk, by=request.user, **data)
         return self._article_response(article.pk)
 
     def _workflow(self, request, pk, run, input_class=EmptyInput):
         article = self.get_object()
-        _require(permissions.can_write(request.user))
-        data = self._input(input_class, request)
+        require(permissions.can_write(request.user), REFUSED)
+        data = self.validated_input(input_class)
         run(article, data)
         return self._article_response(article.pk)
 
@@ -209,7 +199,7 @@ class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["get"], pagination_class=None)
     def versions(self, request, pk=None):
         article = self.get_object()
-        _require(permissions.can_see_history(request.user))
+        require(permissions.can_see_history(request.user), REFUSED)
         versions = article.versions.select_related("author", "reviewer").defer("body", "workaround", "search_vector")
         return Response(VersionBriefSerializer(versions, many=True).data)
 
@@ -224,7 +214,7 @@ class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["get"], pagination_class=None)
     def diff(self, request, pk=None):
         article = self.get_object()
-        _require(permissions.can_see_history(request.user))
+        require(permissions.can_see_history(request.user), REFUSED)
         versions = {v.number: v for v in article.versions.select_related("category")}
         try:
             old = versions[int(request.query_params.get("from", ""))]
@@ -247,7 +237,7 @@ class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["post"])
     def vote(self, request, pk=None):
         article = self.get_object()
-        data = self._input(VoteInput, request)
+        data = self.validated_input(VoteInput)
         if not permissions.live_versions(request.user).filter(article_id=article.pk).exists():
             raise DRFValidationError({"detail": "Only published articles take votes."})
         vote = services.vote_article(article_id=article.pk, by=request.user, **data)
@@ -302,7 +292,7 @@ class SuggestionsView(generics.GenericAPIView):
         return Response(SuggestionSerializer(items, many=True).data)
 
 
-class DeflectionView(generics.GenericAPIView):
+class DeflectionView(ValidatedInput, generics.GenericAPIView):
     serializer_class = DeflectionSerializer
     queryset = Deflection.objects.none()  # for the schema
 
@@ -313,9 +303,8 @@ class DeflectionView(generics.GenericAPIView):
         responses={201: DeflectionSerializer, 200: DeflectionSerializer, 400: ERRORS[400]},
     )
     def post(self, request):
-        serializer = DeflectionInput(data=request.data, context={"request": request})
-        serializer.is_valid(raise_exception=True)
-        deflection, created = services.record_deflection(user=request.user, token=serializer.validated_data["token"])
+        data = self.validated_input(DeflectionInput)
+        deflection, created = services.record_deflection(user=request.user, token=data["token"])
         return Response(
             DeflectionSerializer(deflection).data, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )

@@ -11,7 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from tickets.serializers import RequiredTextField, StrictSerializer, UserBriefSerializer
+from helpdesk.core.serializers import RequiredTextField, StrictSerializer
+from tickets.serializers import UserBriefSerializer
 
 from . import permissions
 from .models import Article, ArticleStatus, ArticleVersion, Category, Visibility

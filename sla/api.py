@@ -20,6 +20,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from helpdesk.core.api import ValidatedInput, error_responses
 from tickets.models import Vendor
 from tickets.permissions import get_ticket_for
 
@@ -37,11 +38,11 @@ from .serializers import (
     TicketClocksSerializer,
 )
 
-ERRORS = {
-    400: OpenApiResponse(description="Refused: invalid input or an SLA rule; `detail` and `errors` say why."),
-    403: OpenApiResponse(description="Only managers administer SLA calendars and policies."),
-    404: OpenApiResponse(description="No such calendar or policy."),
-}
+ERRORS = error_responses(
+    invalid="Refused: invalid input or an SLA rule; `detail` and `errors` say why.",
+    forbidden="Only managers administer SLA calendars and policies.",
+    missing="No such calendar or policy.",
+)
 
 # --------------------------------------------------------------------------- a ticket's clocks
 
@@ -117,16 +118,11 @@ CLOCK_FIELDS = (
 # --------------------------------------------------------------------------- calendars and policies
 
 
-class _ManagedViewSet(viewsets.GenericViewSet):
+class _ManagedViewSet(ValidatedInput, viewsets.GenericViewSet):
     permission_classes = [IsAuthenticated, IsSlaManager]
     pagination_class = None
     filter_backends: list = []
     lookup_value_regex = r"[0-9]+"
-
-    def _input(self, serializer_class, *, partial: bool = False) -> dict:
-        serializer = serializer_class(data=self.request.data, partial=partial, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
 
 def used_by_names() -> dict[int, list[str]]:
@@ -203,7 +199,7 @@ class CalendarViewSet(_ManagedViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     def _calendar_input(self, current: BusinessCalendar | None) -> configure.CalendarInput:
-        data = self._input(CalendarInputSerializer, partial=current is not None)
+        data = self.validated_input(CalendarInputSerializer, partial=current is not None)
         base = configure.CalendarInput.of(current) if current else configure.CalendarInput(name="", timezone="")
         changes = {}
         for name in ("name", "timezone", "always_open"):
@@ -288,7 +284,7 @@ class PolicyViewSet(_ManagedViewSet):
     @action(detail=True, methods=["post"])
     def move(self, request, pk=None):
         policy = self.get_object()
-        data = self._input(MoveInput)
+        data = self.validated_input(MoveInput)
         if policy.is_default:
             raise ValidationError("The default policy applies last, whatever its place; it does not move.")
         if not configure.move_policy(policy_id=policy.pk, up=data["direction"] == "up"):
@@ -297,7 +293,7 @@ class PolicyViewSet(_ManagedViewSet):
 
     def _policy_input(self, policy: Policy | None, *, partial: bool = False) -> configure.PolicyInput:
         """The request as the service's input; a PATCH merged into the stored ``policy``."""
-        data = self._input(PolicyInputSerializer, partial=partial)
+        data = self.validated_input(PolicyInputSerializer, partial=partial)
         changes = {}
         for name in ("name", "channel", "warning_percent", "notify_assignee", "notify_managers", "escalate_on_breach"):
             if name in data:

@@ -11,8 +11,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from helpdesk.core.serializers import StrictSerializer
 from tickets.models import Category, Channel, Priority, Vendor
-from tickets.serializers import StrictSerializer
 
 from .configure import MAX_TARGET_MINUTES, PAUSE_STATUS_CHOICES, TARGET_COLUMNS
 from .models import WEEKDAYS, BusinessCalendar, ClockEvent, ClockEventKind, ClockState, Metric, Policy

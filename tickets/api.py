@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -32,6 +32,9 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
+from helpdesk.core.api import ValidatedInput, error_responses, require
+from helpdesk.core.serializers import EmptyInput
+
 from . import permissions, services
 from .api_filters import ORDERINGS, TicketCursorPagination, TicketFilter, TicketFilterBackend
 from .downloads import attachment_response
@@ -41,7 +44,6 @@ from .serializers import (
     AttachmentUploadInput,
     DeescalateInput,
     DetailSerializer,
-    EmptyInput,
     EscalateInput,
     EventSerializer,
     FollowUpSerializer,
@@ -61,16 +63,12 @@ from .serializers import (
 )
 
 TICKET_RELATED = ("requester", "assignee", "category", "vendor")
-ERRORS = {
-    400: OpenApiResponse(description="Refused: invalid input or a rule of the lifecycle; `detail` says why."),
-    403: OpenApiResponse(description="You may not do this on this ticket."),
-    404: OpenApiResponse(description="No such ticket (or you may not see it)."),
-}
-
-
-def _require(allowed: bool) -> None:
-    if not allowed:
-        raise PermissionDenied("You may not do that on this ticket.")
+ERRORS = error_responses(
+    invalid="Refused: invalid input or a rule of the lifecycle; `detail` says why.",
+    forbidden="You may not do this on this ticket.",
+    missing="No such ticket (or you may not see it).",
+)
+REFUSED = "You may not do that on this ticket."
 
 
 def ticket_etag(version: int) -> str:
@@ -143,7 +141,7 @@ def _action_schema(request=EmptyInput, responses=TicketSerializer, *, if_match: 
     ),
     retrieve=extend_schema(summary="One ticket", responses={200: TicketSerializer, 404: ERRORS[404]}),
 )
-class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedInput, viewsets.GenericViewSet):
     """Tickets: list, create, read, update allowed fields, and the lifecycle actions."""
 
     serializer_class = TicketSerializer
@@ -160,11 +158,6 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return generics.get_object_or_404(self.get_queryset(), pk=self.kwargs["pk"])
 
     # ------------------------------------------------------------------ helpers
-
-    def _input(self, serializer_class, request) -> dict:
-        serializer = serializer_class(data=request.data, context=self.get_serializer_context())
-        serializer.is_valid(raise_exception=True)
-        return serializer.validated_data
 
     def _ticket_data(self, pk: int) -> dict:
         # Not through visible_tickets: after escalating, the actor may no longer see the ticket,
@@ -215,7 +208,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         summary="Open a ticket", request=TicketCreateSerializer, responses={201: TicketSerializer, 400: ERRORS[400]}
     )
     def create(self, request):
-        data = self._input(TicketCreateSerializer, request)
+        data = self.validated_input(TicketCreateSerializer)
         ticket = services.create_ticket(
             requester=data.get("requester") or request.user,
             by=request.user,
@@ -248,10 +241,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def partial_update(self, request, pk=None):
         ticket = self.get_object()
         expected = if_match_versions(request)
-        data = self._input(TicketUpdateSerializer, request)
+        data = self.validated_input(TicketUpdateSerializer)
         if not data:
             return self._ticket_response(ticket.pk)
-        _require(permissions.can_work(request.user, ticket))
+        require(permissions.can_work(request.user, ticket), REFUSED)
 
         def change() -> None:
             if "category" in data:
@@ -303,17 +296,17 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @messages.mapping.post
     def post_message(self, request, pk=None):
         ticket = self.get_object()
-        data = self._input(MessageInput, request)
+        data = self.validated_input(MessageInput)
         user = request.user
         if data["kind"] == MessageKind.INTERNAL:
-            _require(permissions.can_add_note(user, ticket))
+            require(permissions.can_add_note(user, ticket), REFUSED)
             message = services.add_note(ticket_id=ticket.pk, by=user, body=data["body"])
         elif ticket.status == Status.CLOSED and permissions.can_follow_up(user, ticket):
             new = services.reply_to_closed(ticket_id=ticket.pk, by=user, body=data["body"])
             detail = f"{ticket.reference} is closed; your reply started {new.reference}."
             return Response({"detail": detail, "ticket": self._ticket_data(new.pk)}, status=status.HTTP_201_CREATED)
         else:
-            _require(permissions.can_reply(user, ticket))
+            require(permissions.can_reply(user, ticket), REFUSED)
             message = services.add_reply(ticket_id=ticket.pk, by=user, body=data["body"], channel=Channel.API)
         message = TicketMessage.objects.select_related("author").prefetch_related("attachments").get(pk=message.pk)
         return Response(MessageSerializer(message, context=self.get_serializer_context()).data, status=201)
@@ -345,11 +338,11 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def upload_attachments(self, request, pk=None):
         ticket = self.get_object()
         user = request.user
-        _require(permissions.can_reply(user, ticket))
+        require(permissions.can_reply(user, ticket), REFUSED)
         if ticket.status == Status.CLOSED and not permissions.can_work(user, ticket):
             # Same rule as a reply: a closed ticket is final for its requester and vendor.
             raise ValidationError("This ticket is closed; open a new ticket to send more files.")
-        data = self._input(AttachmentUploadInput, request)
+        data = self.validated_input(AttachmentUploadInput)
         message = None
         if data.get("message") is not None:
             kinds = permissions.visible_message_kinds(user, ticket)
@@ -357,7 +350,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
             if message is None:
                 raise ValidationError("No message of yours with that id on this ticket.")
             if message.is_internal:
-                _require(permissions.can_add_note(user, ticket))
+                require(permissions.can_add_note(user, ticket), REFUSED)
         with transaction.atomic():
             saved = services.store_attachments(ticket=ticket, by=user, uploads=data["file"], message=message)
         saved_ids = [attachment.pk for attachment in saved]
@@ -409,8 +402,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def claim(self, request, pk=None):
         ticket = self.get_object()
-        _require(permissions.can_work(request.user, ticket))
-        self._input(EmptyInput, request)
+        require(permissions.can_work(request.user, ticket), REFUSED)
+        self.validated_input(EmptyInput)
         self._at_read_version(ticket, lambda: services.claim_ticket(ticket_id=ticket.pk, by=request.user))
         return self._ticket_response(ticket.pk)
 
@@ -427,7 +420,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     )
     @action(detail=False, methods=["post"], url_path="take-next", pagination_class=None, filter_backends=[])
     def take_next(self, request):
-        self._input(EmptyInput, request)
+        self.validated_input(EmptyInput)
         ticket = services.take_next(by=request.user)
         if ticket is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
@@ -439,8 +432,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def escalate(self, request, pk=None):
         ticket = self.get_object()
-        _require(permissions.can_work(request.user, ticket))
-        data = self._input(EscalateInput, request)
+        require(permissions.can_work(request.user, ticket), REFUSED)
+        data = self.validated_input(EscalateInput)
         self._at_read_version(
             ticket,
             lambda: services.escalate_ticket(
@@ -458,8 +451,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def deescalate(self, request, pk=None):
         ticket = self.get_object()
-        _require(permissions.can_work(request.user, ticket))
-        data = self._input(DeescalateInput, request)
+        require(permissions.can_work(request.user, ticket), REFUSED)
+        data = self.validated_input(DeescalateInput)
         self._at_read_version(
             ticket,
             lambda: services.deescalate_ticket(
@@ -472,8 +465,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def transition(self, request, pk=None):
         ticket = self.get_object()
-        _require(permissions.can_work(request.user, ticket))
-        data = self._input(TransitionInput, request)
+        require(permissions.can_work(request.user, ticket), REFUSED)
+        data = self.validated_input(TransitionInput)
         self._at_read_version(
             ticket, lambda: services.change_status(ticket_id=ticket.pk, by=request.user, status=data["status"])
         )
@@ -483,8 +476,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
         ticket = self.get_object()
-        _require(permissions.can_work(request.user, ticket))
-        data = self._input(ResolveInput, request)
+        require(permissions.can_work(request.user, ticket), REFUSED)
+        data = self.validated_input(ResolveInput)
         self._at_read_version(ticket, lambda: services.resolve_ticket(ticket_id=ticket.pk, by=request.user, **data))
         return self._ticket_response(ticket.pk)
 
@@ -492,7 +485,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
         ticket = self.get_object()
-        data = self._input(ReopenInput, request)
+        data = self.validated_input(ReopenInput)
         self._at_read_version(
             ticket, lambda: services.reopen_ticket(ticket_id=ticket.pk, by=request.user, reason=data["reason"])
         )
@@ -502,7 +495,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         ticket = self.get_object()
-        self._input(EmptyInput, request)
+        self.validated_input(EmptyInput)
         self._at_read_version(ticket, lambda: services.confirm_resolution(ticket_id=ticket.pk, by=request.user))
         return self._ticket_response(ticket.pk)
 
@@ -510,8 +503,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"], url_path="notify-managers")
     def notify_managers(self, request, pk=None):
         ticket = self.get_object()
-        _require(permissions.can_work(request.user, ticket))
-        data = self._input(ReasonInput, request)
+        require(permissions.can_work(request.user, ticket), REFUSED)
+        data = self.validated_input(ReasonInput)
         self._at_read_version(
             ticket, lambda: services.notify_managers(ticket_id=ticket.pk, by=request.user, reason=data["reason"])
         )
@@ -521,8 +514,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"], url_path="open-swarm")
     def open_swarm(self, request, pk=None):
         ticket = self.get_object()
-        _require(permissions.can_work(request.user, ticket))
-        self._input(EmptyInput, request)
+        require(permissions.can_work(request.user, ticket), REFUSED)
+        self.validated_input(EmptyInput)
         self._at_read_version(ticket, lambda: services.open_swarm(ticket_id=ticket.pk, by=request.user))
         return self._ticket_response(ticket.pk)
 
@@ -530,8 +523,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"], url_path="join-swarm")
     def join_swarm(self, request, pk=None):
         ticket = self.get_object()
-        _require(permissions.may_join_swarm(request.user, ticket))
-        self._input(EmptyInput, request)
+        require(permissions.may_join_swarm(request.user, ticket), REFUSED)
+        self.validated_input(EmptyInput)
         self._at_read_version(ticket, lambda: services.join_swarm(ticket_id=ticket.pk, by=request.user))
         return self._ticket_response(ticket.pk)
 
@@ -543,8 +536,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         A requester gets the same answer whether the address is unknown, refused or added.
         """
         ticket = self.get_object()
-        _require(permissions.can_add_watcher(request.user, ticket))
-        data = self._input(WatcherInput, request)
+        require(permissions.can_add_watcher(request.user, ticket), REFUSED)
+        data = self.validated_input(WatcherInput)
         answer = services.add_watcher_by_address(ticket_id=ticket.pk, by=request.user, who=data["who"])
         return Response({"detail": answer})
 
@@ -552,8 +545,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"])
     def merge(self, request, pk=None):
         ticket = self.get_object()
-        _require(permissions.can_work(request.user, ticket))
-        data = self._input(MergeInput, request)
+        require(permissions.can_work(request.user, ticket), REFUSED)
+        data = self.validated_input(MergeInput)
         if not self.get_queryset().filter(pk=data["into"]).exists():
             raise ValidationError(f"There is no ticket {data['into']} you may see.")
         services.merge_tickets(duplicate_id=ticket.pk, into_id=data["into"], by=request.user)
@@ -563,8 +556,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"], url_path="link-problem")
     def link_problem(self, request, pk=None):
         ticket = self.get_object()
-        _require(permissions.can_work(request.user, ticket))
-        data = self._input(LinkProblemInput, request)
+        require(permissions.can_work(request.user, ticket), REFUSED)
+        data = self.validated_input(LinkProblemInput)
         problem_id = data["problem"]
         if problem_id is not None and not self.get_queryset().filter(pk=problem_id).exists():
             raise ValidationError(f"There is no ticket {problem_id} you may see.")

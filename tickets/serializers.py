@@ -8,14 +8,15 @@ written when it was dropped (mass assignment).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from typing import ClassVar
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
-from rest_framework import exceptions, serializers
+from rest_framework import serializers
+
+from helpdesk.core.serializers import RequiredTextField, StrictSerializer
 
 from . import permissions
 from .models import (
@@ -47,35 +48,6 @@ URGENCY_CHOICES = [
     (Level.MEDIUM, "Medium: work is slowed down"),
     (Level.LOW, "Low: it can wait"),
 ]
-
-
-class FieldsRefused(exceptions.APIException):
-    """400 naming the keys that may not be written (read-only here, or unknown)."""
-
-    status_code = 400
-    default_code = "fields_refused"
-
-    def __init__(self, message: str, *, read_only: Iterable[str] = (), unknown: Iterable[str] = ()):
-        super().__init__({"detail": message, "read_only": list(read_only), "unknown": list(unknown)})
-
-
-def refuse_fields(data, *, writable: set[str], readable: set[str]) -> None:
-    """Raise ``FieldsRefused`` unless every key of ``data`` is in ``writable``.
-
-    Keys the client could read but not write here are reported as read-only, others as unknown.
-    """
-    if not isinstance(data, Mapping):
-        raise FieldsRefused("Expected a JSON object.")
-    keys = set(data)
-    read_only = sorted((keys & readable) - writable)
-    unknown = sorted(keys - readable - writable)
-    parts = []
-    if read_only:
-        parts.append(f"These fields are read-only: {', '.join(read_only)}")
-    if unknown:
-        parts.append(f"Unknown fields: {', '.join(unknown)}")
-    if parts:
-        raise FieldsRefused(". ".join(parts), read_only=read_only, unknown=unknown)
 
 
 # --------------------------------------------------------------------------- output
@@ -253,35 +225,6 @@ class TokenSerializer(serializers.Serializer):
 # --------------------------------------------------------------------------- input
 
 
-class StrictSerializer(serializers.Serializer):
-    """Input serializer that refuses keys it does not accept, naming them (before validating values)."""
-
-    readable: ClassVar[frozenset[str]] = frozenset()
-
-    def locked_fields(self) -> set[str]:
-        """Fields this user may not write (reported as read-only)."""
-        return set()
-
-    def is_valid(self, *, raise_exception: bool = False) -> bool:
-        fields = set(self.fields)
-        refuse_fields(self.initial_data, writable=fields - self.locked_fields(), readable=self.readable | fields)
-        return super().is_valid(raise_exception=raise_exception)
-
-    def to_internal_value(self, data):
-        # DRF's CharField takes a JSON number as text; the schema says string, so a number is refused.
-        numbers = {
-            name: ["Not a valid string."]
-            for name, field in self.fields.items()
-            if isinstance(field, serializers.CharField) and isinstance(data.get(name), int | float)
-        }
-        if numbers:
-            raise serializers.ValidationError(numbers)
-        return super().to_internal_value(data)
-
-    def _user(self):
-        return self.context["request"].user
-
-
 class TicketCreateSerializer(StrictSerializer):
     readable = TICKET_READABLE
 
@@ -322,24 +265,6 @@ class TicketUpdateSerializer(StrictSerializer):
         if "priority_reason" in attrs and "priority" not in attrs:
             raise serializers.ValidationError({"priority_reason": "Send it with the priority it explains."})
         return attrs
-
-
-class RequiredTextField(serializers.CharField):
-    """Text a service requires (a note, a reply): not blank, as the schema says (``minLength: 1``).
-
-    Blank text passes this shape check on purpose: the service refuses it with a message that
-    says what is missing ("An escalation note is required."), the same in pages and the API.
-    (``allow_blank=True`` would do that too, but then the schema would say blank is fine.)
-    """
-
-    def run_validation(self, data=serializers.empty):
-        if isinstance(data, str) and not data.strip():
-            return ""
-        return super().run_validation(data)
-
-
-class EmptyInput(StrictSerializer):
-    """Actions that take no input; any key is refused."""
 
 
 class MessageInput(StrictSerializer):

@@ -1,11 +1,18 @@
 """API-wide pieces: every error is JSON with a ``detail`` message, never an HTML page.
 
+The plumbing the apps' ``api.py`` share is here too: ``error_responses`` (the documented
+400/403/404 answers, in each app's words), ``require`` (a permission predicate's refusal) and
+``ValidatedInput`` (the request body read through a strict input serializer, see
+``helpdesk.core.serializers``).
+
 ``exception_handler`` covers errors raised inside DRF views; ``helpdesk.core.views`` has the
 Django-level handlers (unknown URL, crash) that answer the same shape for paths under /api/.
 The JSON parser that refuses bodies DRF's parser would crash on is in ``helpdesk.core.parsers``.
 """
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import (
     PermissionDenied,
@@ -17,9 +24,11 @@ from django.core.exceptions import (
 from django.http import Http404, JsonResponse
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import force_instance
+from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, status
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.serializers import Serializer
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import refusals
@@ -89,6 +98,50 @@ def exception_handler(exc, context):
 def json_error(status_code: int, detail: str) -> JsonResponse:
     """The API's error shape as a plain Django response, for errors raised outside DRF views."""
     return JsonResponse({"detail": detail}, status=status_code)
+
+
+# --------------------------------------------------------------------------- API views
+
+
+def error_responses(*, invalid: str, forbidden: str, missing: str | None = None) -> dict[int, OpenApiResponse]:
+    """The 400 and 403 (and, given ``missing``, 404) answers an app's views document, in its words.
+
+    Each app's ``api.py`` builds its ``ERRORS`` once from this and picks from it per operation;
+    ``document_errors`` gives every such answer the one ``Error`` body. Pure.
+    """
+    responses = {400: OpenApiResponse(description=invalid), 403: OpenApiResponse(description=forbidden)}
+    if missing is not None:
+        responses[404] = OpenApiResponse(description=missing)
+    return responses
+
+
+def require(allowed: bool, message: str) -> None:
+    """Raise Django's ``PermissionDenied(message)`` unless ``allowed`` (a permission predicate's answer).
+
+    ``exception_handler`` turns it into the 403 JSON answer. Changes nothing.
+    """
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+if TYPE_CHECKING:
+    from rest_framework.generics import GenericAPIView as _GenericView
+else:
+    _GenericView = object  # the mixin adds no base class at run time; type checkers see the view's
+
+
+class ValidatedInput(_GenericView):
+    """API view mixin: the request body read through an input serializer (the shape only).
+
+    ``validated_input`` answers the serializer's ``validated_data``, or raises DRF's
+    ``ValidationError`` (a 400 naming the fields); strict serializers also refuse keys they do
+    not accept. Extra keyword arguments (``partial=True``) go to the serializer.
+    """
+
+    def validated_input(self, serializer_class: type[Serializer], **kwargs: Any) -> Any:
+        serializer = serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)
+        serializer.is_valid(raise_exception=True)
+        return serializer.validated_data
 
 
 # --------------------------------------------------------------------------- pagination
