@@ -1,24 +1,25 @@
 """Read-only KPI API: every figure and table of the dashboard, with the same filters.
 
 Managers read everything; agents read their own figures (``/api/reports/me/``); requesters and
-vendor contacts get 403. Bad filters are a 400 with the field errors (``ValidationError`` from
-``reports.forms``, turned into JSON by the project's exception handler), never a 500.
+vendor contacts get 403 (the rule is ``reports.permissions``, shared with the pages). Bad filters
+are a 400 with the field errors (``ValidationError`` from ``reports.forms``, turned into JSON by
+the project's exception handler), never a 500.
 """
 
 from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from helpdesk.core.api import EMPTY_MEANS_ABSENT
-from tickets import roles
+from helpdesk.core.api import EMPTY_MEANS_ABSENT, error_responses
 
 from . import kpis, present
 from .forms import parse_filters
+from .permissions import CanSeeAllFigures, CanSeeOwnFigures, figures_agent_id
 
 
 def _filter(name: str, kind, **kwargs) -> OpenApiParameter:
@@ -36,21 +37,8 @@ FILTERS = [
     _filter("channel", str),
     _filter("priority", int),
 ]
-ERRORS = {
-    400: OpenApiResponse(description="Invalid filters; `errors` says which."),
-    403: OpenApiResponse(description="Not allowed for your role."),
-}
+ERRORS = error_responses(invalid="Invalid filters; `errors` says which.", forbidden="Not allowed for your role.")
 RESPONSES = {200: OpenApiTypes.OBJECT, **ERRORS}
-
-
-class IsManager(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return roles.is_manager(request.user)
-
-
-class IsAgentOrManager(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        return roles.is_agent(request.user) or roles.is_manager(request.user)
 
 
 def _meta(scope: kpis.Scope, period: kpis.Period) -> dict:
@@ -69,7 +57,7 @@ def _meta(scope: kpis.Scope, period: kpis.Period) -> dict:
 class FiguresView(APIView):
     """Every dashboard figure (managers)."""
 
-    permission_classes = [IsAuthenticated, IsManager]
+    permission_classes = [IsAuthenticated, CanSeeAllFigures]
 
     @extend_schema(
         operation_id="reports_figures_list",
@@ -88,7 +76,7 @@ class FiguresView(APIView):
 class FigureView(APIView):
     """One figure (managers)."""
 
-    permission_classes = [IsAuthenticated, IsManager]
+    permission_classes = [IsAuthenticated, CanSeeAllFigures]
 
     @extend_schema(summary="One KPI figure", parameters=FILTERS, responses=RESPONSES, tags=["reports"])
     def get(self, request, key: str):
@@ -102,7 +90,7 @@ class FigureView(APIView):
 class TableView(APIView):
     """One table of the dashboard, as the CSV has it (managers)."""
 
-    permission_classes = [IsAuthenticated, IsManager]
+    permission_classes = [IsAuthenticated, CanSeeAllFigures]
 
     @extend_schema(
         summary="One KPI table (agents, tiers, channels, escalation, trend, figures)",
@@ -124,7 +112,7 @@ class TableView(APIView):
 class MyFiguresView(APIView):
     """The caller's own figures: the tickets assigned to them (agents and managers)."""
 
-    permission_classes = [IsAuthenticated, IsAgentOrManager]
+    permission_classes = [IsAuthenticated, CanSeeOwnFigures]
 
     @extend_schema(
         summary="My KPI figures",
@@ -133,7 +121,8 @@ class MyFiguresView(APIView):
         tags=["reports"],
     )
     def get(self, request):
-        scope, period = parse_filters(request.query_params, personal_agent_id=request.user.pk)
+        agent_id = figures_agent_id(request.user, mine=True)
+        scope, period = parse_filters(request.query_params, personal_agent_id=agent_id)
         board = kpis.dashboard(scope, period, tables=False)
         figures = {key: present.figure_dict(figure) for key, figure in board.figures.items()}
         return Response({**_meta(scope, period), "figures": figures})

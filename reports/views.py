@@ -9,18 +9,19 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models.expressions import RawSQL
 from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from tickets import permissions, roles
+from tickets import permissions
 
 from . import kpis, present, surveys
 from .forms import FilterForm, SurveyForm, parse_list_key
 from .models import Survey
+from .permissions import can_see_all_figures, can_see_own_figures, figures_agent_id, page_allowed
 
 FIGURE_LISTS = {
     "first_response_time": "frt",
@@ -37,17 +38,9 @@ FIGURE_LISTS = {
 }
 
 
-def _personal_id(request) -> int | None:
-    """Agents (not managers) see only their own figures."""
-    if roles.is_manager(request.user):
-        return None
-    if roles.is_agent(request.user):
-        return request.user.pk
-    raise PermissionDenied
-
-
-def _render_dashboard(request, *, personal: bool):
-    agent_id = request.user.pk if personal else None
+def _render_dashboard(request, *, agent_id: int | None):
+    # ``agent_id`` from reports.permissions: None for every agent's figures, else one agent's own.
+    personal = agent_id is not None
     form = FilterForm(request.GET or None, personal=personal)
     if request.GET and not form.is_valid():
         form_ok = False
@@ -110,23 +103,23 @@ def _table(rows):
     ]
 
 
-@roles.role_required(roles.Role.MANAGER)
+@page_allowed(can_see_all_figures)
 def dashboard(request):
     """Manager KPI dashboard: period picker, scope filters, every figure with change, trend and list."""
-    return _render_dashboard(request, personal=False)
+    return _render_dashboard(request, agent_id=None)
 
 
-@roles.role_required(roles.Role.AGENT, roles.Role.MANAGER)
+@page_allowed(can_see_own_figures)
 def my_figures(request):
     """An agent's own figures (tickets assigned to them), the same figures as the dashboard."""
-    return _render_dashboard(request, personal=True)
+    return _render_dashboard(request, agent_id=figures_agent_id(request.user, mine=True))
 
 
-@roles.role_required(roles.Role.AGENT, roles.Role.MANAGER)
+@page_allowed(can_see_own_figures)
 def ticket_list(request):
     """The tickets behind a figure: the same filters, filtered to what the user may see."""
-    personal = request.GET.get("mine") == "1" or not roles.is_manager(request.user)
-    agent_id = request.user.pk if personal else None
+    agent_id = figures_agent_id(request.user, mine=request.GET.get("mine") == "1")
+    personal = agent_id is not None
     form = FilterForm(request.GET or {"period": "30d"}, personal=personal)
     try:
         key = parse_list_key(request.GET)
@@ -159,11 +152,11 @@ def ticket_list(request):
     )
 
 
-@roles.role_required(roles.Role.AGENT, roles.Role.MANAGER)
+@page_allowed(can_see_own_figures)
 def dashboard_csv(request, table: str):
     """CSV of one table of the dashboard (or of the agent's own figures), with the page's numbers."""
-    personal = request.GET.get("mine") == "1" or not roles.is_manager(request.user)
-    agent_id = request.user.pk if personal else None
+    agent_id = figures_agent_id(request.user, mine=request.GET.get("mine") == "1")
+    personal = agent_id is not None
     form = FilterForm(request.GET or {"period": "30d"}, personal=personal)
     if not form.is_valid():
         problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
