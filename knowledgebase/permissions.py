@@ -124,11 +124,6 @@ def can_see_history(user) -> bool:
     return can_write(user)
 
 
-def can_vote(user) -> bool:
-    """Anyone signed in who can read the article (the view fetches it through ``live_versions``)."""
-    return user.is_authenticated
-
-
 def can_link(user, ticket: Ticket) -> bool:
     """Link or unlink articles on a ticket, or draft an article from its resolution: whoever works it."""
     return ticket_permissions.can_work(user, ticket)

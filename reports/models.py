@@ -49,10 +49,6 @@ class Survey(models.Model):
     def __str__(self) -> str:
         return f"Survey #{self.cycle} of ticket {self.ticket_id}"
 
-    @property
-    def is_answered(self) -> bool:
-        return self.score is not None
-
 
 class DailyFigure(models.Model):
     """KPI components of one closed day for one scope combination (see ``reports.kpis``)."""

@@ -7,7 +7,6 @@ rounded to 0.001, counts as they are. ``human`` is the page's form of the very s
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 from decimal import Decimal
 from fractions import Fraction
@@ -201,7 +200,3 @@ def chart_data(figures: dict[str, kpis.Figure]) -> dict:
             "unit": {"rate": "%", "seconds": "h"}.get(figure.unit, ""),
         }
     return data
-
-
-def today_label(day: dt.date) -> str:
-    return day.strftime("%Y-%m-%d")

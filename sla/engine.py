@@ -31,7 +31,6 @@ from tickets.models import EventKind, Status, Tier
 from . import clock as bt
 from .models import ClockState, Metric
 
-OPEN = {Status.NEW, Status.OPEN, Status.PENDING_REQUESTER, Status.PENDING_VENDOR}
 SLA_METRICS = (Metric.FIRST_RESPONSE, Metric.NEXT_RESPONSE, Metric.RESOLUTION)
 
 

@@ -258,11 +258,6 @@ def can_assign_to_others(user, ticket: Ticket) -> bool:
     return can_work(user, ticket)
 
 
-def can_manage_across_tiers(user) -> bool:
-    """Reassign across tiers and act in any queue."""
-    return roles.is_manager(user)
-
-
 # Authority-only rules (the services then refuse what the ticket's state forbids, with a message).
 
 

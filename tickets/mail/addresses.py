@@ -23,7 +23,6 @@ from ..services.text import one_line
 TOKEN_SALT = "tickets.mail.reply-token"  # noqa: S105 - an HMAC salt, not a secret
 TOKEN_RE = re.compile(r"^hd(?P<pk>\d{1,12})-(?P<mac>[0-9a-f]{20})$")
 OUR_MESSAGE_ID_RE = re.compile(r"^<?ticket-(?P<pk>\d{1,12})(?:\.[0-9a-z]+)?@(?P<domain>[^>\s]+)>?$", re.IGNORECASE)
-MESSAGE_ID_RE = re.compile(r"<[^<>\s]+>")
 
 
 def helpdesk_address() -> str:
@@ -82,11 +81,6 @@ def message_id_for(ticket_pk: int | None, key: str) -> str:
     if ticket_pk is None:
         return f"<helpdesk.{digest}@{mail_domain()}>"
     return f"<ticket-{int(ticket_pk)}.{digest}@{mail_domain()}>"
-
-
-def message_ids_in(value: str | None) -> list[str]:
-    """Every ``<id>`` in an In-Reply-To / References header, in order."""
-    return MESSAGE_ID_RE.findall(str(value or ""))
 
 
 def ticket_from_message_id(message_id: str) -> int | None:
