@@ -95,7 +95,6 @@ PERIOD_CHOICES = [
 MAX_DAYS = 366
 AGE_BUCKETS = [("lt1d", "< 1 day"), ("1to3d", "1-3 days"), ("3to7d", "3-7 days"), ("gt7d", "> 7 days")]
 BACKLOG_COLUMNS = ["backlog_1d", "backlog_3d", "backlog_7d", "backlog_old"]
-OPEN = tuple(str(s) for s in OPEN_STATUSES)
 
 # Additive components of one (day, scope combination); the order is the column order everywhere.
 COUNT_COLUMNS = [
@@ -228,7 +227,6 @@ _SIDE = "COALESCE({e}.data->>'side', CASE WHEN {e}.actor_id = t.requester_id THE
 # index on it (migration 0002) finds a day's clocks without reading the whole table.
 CLOCK_PLACED = "(CASE WHEN c.state = 'met' AND c.due_at IS NULL THEN c.ended_at ELSE c.due_at END)"
 CLOCK_MET = "(c.state = 'met' AND c.due_at IS NULL)"
-_OPEN_SQL = "(" + ", ".join(f"'{s}'" for s in OPEN) + ")"
 
 
 def _bucket(age: str) -> dict[str, str]:
@@ -346,7 +344,7 @@ def _parts() -> dict[str, tuple[str, str, dict[str, str]]]:
     # The ages are compared as creation times against now minus 1/3/7 days (exact durations,
     # computed in Python): the same buckets as ``_bucket``, without interval arithmetic per ticket.
     backlog_now = (
-        f"FROM tickets_ticket t WHERE %(today_live)s AND t.status IN {_OPEN_SQL} AND t.created_at < %(now)s",
+        "FROM tickets_ticket t WHERE %(today_live)s AND t.status IN %(open_statuses)s AND t.created_at < %(now)s",
         "%(today)s::date",
         {
             "backlog_1d": "(t.created_at > %(now_1d)s)::int",
@@ -362,7 +360,7 @@ def _parts() -> dict[str, tuple[str, str, dict[str, str]]]:
             SELECT t.id, t.created_at, t.tier, t.category_id, t.assignee_id, t.channel, t.priority
             FROM tickets_ticket t
             WHERE %(past_hi)s IS NOT NULL AND t.created_at < %(past_hi)s
-              AND (t.status IN {_OPEN_SQL} OR t.resolved_at >= %(past_lo)s)
+              AND (t.status IN %(open_statuses)s OR t.resolved_at >= %(past_lo)s)
         ) t
         JOIN LATERAL (
             SELECT x.status, x.at AS since, lead(x.at) OVER (ORDER BY x.at, x.eid) AS until
@@ -375,7 +373,7 @@ def _parts() -> dict[str, tuple[str, str, dict[str, str]]]:
             GREATEST({_day("s.since")}, %(past_first)s::date),
             LEAST(COALESCE({_day("s.until")} - 1, %(past_last)s::date), %(past_last)s::date),
             interval '1 day') AS g(d)
-        WHERE s.status IN {_OPEN_SQL}""",
+        WHERE s.status IN %(open_statuses)s""",
         "g.d::date",
         _bucket(f"(((g.d::date + 1)::timestamp AT TIME ZONE {_TZ}) - t.created_at)"),
     )
@@ -422,10 +420,6 @@ def _aggregate_columns() -> str:
     return ", ".join(cols)
 
 
-def _ticket_rows_sql() -> str:
-    return " UNION ALL ".join(_part_select(name, with_ticket=True) for name in PARTS)
-
-
 def _daily_part(name: str) -> str:
     """A part as daily rows: parts without per-ticket values are summed per scope combination first
     (the backlog alone is tens of thousands of rows), which the outer sum does not notice."""
@@ -461,6 +455,8 @@ def live_params(first: dt.date, last: dt.date, now: dt.datetime) -> dict:
         "lo": day_start(first),
         "hi": min(day_start(last + dt.timedelta(days=1)), now + dt.timedelta(microseconds=1)),
         "now": now,
+        # A tuple, which psycopg2 sends as the SQL list ('new', 'open', ...) that IN takes.
+        "open_statuses": tuple(str(s) for s in OPEN_STATUSES),
         **{f"now_{days}d": now - dt.timedelta(days=days) for days in (1, 3, 7)},
         "today": now_day,
         "today_live": first <= now_day <= last,

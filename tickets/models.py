@@ -142,9 +142,6 @@ class TicketQuerySet(models.QuerySet):
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
-    def in_tier(self, tier: int):
-        return self.filter(tier=tier)
-
 
 REFERENCE_PREFIX = "HD-"
 
@@ -234,13 +231,13 @@ class Ticket(models.Model):
             models.Index(
                 fields=["tier", "priority", "created_at"],
                 name="ticket_queue_idx",
-                condition=Q(status__in=["new", "open", "pending_requester", "pending_vendor"]),
+                condition=Q(status__in=OPEN_STATUSES),
             ),
             # Queue tab counts: answered from this index alone (no table visits) on a vacuumed table.
             models.Index(
                 fields=["tier", "assignee", "is_swarm"],
                 name="ticket_open_counts_idx",
-                condition=Q(status__in=["new", "open", "pending_requester", "pending_vendor"]),
+                condition=Q(status__in=OPEN_STATUSES),
             ),
             models.Index(fields=["requester", "-created_at"], name="ticket_requester_idx"),
             models.Index(fields=["assignee", "status"], name="ticket_assignee_idx"),
@@ -250,7 +247,7 @@ class Ticket(models.Model):
             models.Index(
                 fields=["sla_due_at"],
                 name="ticket_sla_due_idx",
-                condition=Q(status__in=["new", "open", "pending_requester", "pending_vendor"]),
+                condition=Q(status__in=OPEN_STATUSES),
             ),
             # The API's default order (newest first, id as tie-breaker for cursor paging).
             models.Index(fields=["-created_at", "-id"], name="ticket_created_idx"),
