@@ -17,7 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from helpdesk.core import ratelimit
@@ -826,7 +826,3 @@ WATCHER_REFUSED = (
     "They cannot follow this ticket: a requester may add colleagues only (the same mail domain), "
     "and a vendor's people only follow tickets escalated to their vendor."
 )
-
-
-def open_tickets_q() -> Q:
-    return Q(status__in=OPEN_STATUSES)
