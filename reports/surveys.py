@@ -1,9 +1,9 @@
 """Satisfaction surveys (the "Follow-up" step): one per resolution, answered by the requester.
 
-* ``on_ticket_event`` (connected in ``ReportsConfig.ready``) creates the survey of a resolution
+* ``on_ticket_events`` (connected in ``ReportsConfig.ready``) creates the survey of a resolution
   in the RESOLVED event's transaction and queues its mail through the outbox, so the mail goes
-  out exactly when the resolution commits. Every event also marks the ticket's past days dirty
-  for the KPI rollup (``reports.rollup``).
+  out exactly when the resolution commits. Every event also marks its ticket's past days dirty
+  for the KPI rollup (``reports.rollup``), a batch of events in one statement.
 * The mail carries a signed link (``django.core.signing``, expires after
   ``SURVEY_LINK_MAX_AGE``) that works without logging in; the ticket page shows the same form
   to the requester. One answer per resolution, changeable until the ticket closes.
@@ -34,12 +34,21 @@ SURVEY_LINK_MAX_AGE = dt.timedelta(days=30)
 MAX_COMMENT = 2000
 
 
-def on_ticket_event(sender, event: TicketEvent, **kwargs) -> None:
-    """``ticket_event`` receiver: keep the rollup exact and start the survey of a resolution."""
-    ticket = event.ticket
-    rollup.mark_ticket_dirty(ticket.created_at)
-    if event.kind == EventKind.RESOLVED:
-        create_survey(ticket=ticket, resolved_at=event.at)
+def on_ticket_events(sender: type[Ticket], events: list[TicketEvent], **kwargs: object) -> None:
+    """``ticket_events`` receiver: keep the rollup exact and start the survey of each resolution.
+
+    A changed ticket marks every day from its creation to yesterday, so a batch marks the days
+    from its oldest ticket's creation: the same days, in one statement whatever its size. SLA
+    events mark nothing: they record the sweep's warnings and breaches, and no figure reads
+    them (SLA compliance comes from the clocks' due and end times, which they do not change);
+    marking would make concurrent sweep batches queue on the same day rows for nothing.
+    """
+    changed = [e.ticket.created_at for e in events if e.kind != EventKind.SLA]
+    if changed:
+        rollup.mark_ticket_dirty(min(changed))
+    for event in events:
+        if event.kind == EventKind.RESOLVED:
+            create_survey(ticket=event.ticket, resolved_at=event.at)
 
 
 def create_survey(*, ticket: Ticket, resolved_at: dt.datetime) -> Survey:

@@ -8,10 +8,10 @@ class SlaConfig(AppConfig):
     verbose_name = "SLA"
 
     def ready(self) -> None:
-        from tickets.events import ticket_event
+        from tickets.events import ticket_events
         from tickets.panels import TicketPanel, register_ticket_panel
 
         from . import panels, services
 
-        ticket_event.connect(services.on_ticket_event, dispatch_uid="sla-clocks")
+        ticket_events.connect(services.on_ticket_events, dispatch_uid="sla-clocks")
         register_ticket_panel(TicketPanel("sla", "sla/_ticket_panel.html", panels.clock_panel, order=10))

@@ -2,11 +2,12 @@
 
 * ``sync_ticket_clocks`` replays a ticket's history (``sla.engine.replay``) and writes the
   clocks it implies. It runs inside the transaction of every ticket change (``sla`` listens to
-  ``tickets.events.ticket_event``), and from ``manage.py sla_recompute``.
+  ``tickets.events.ticket_events``), and from ``manage.py sla_recompute``.
 * ``sweep`` finds, in a few SQL statements whatever the number of tickets, the clocks that
   crossed their warning or due line, records each crossing once under a uniqueness
-  constraint, adds it to the ticket history and queues its actions in the outbox, all in one
-  transaction. Concurrent sweeps skip each other's rows; a repeated sweep finds nothing.
+  constraint, queues its actions in the outbox and adds it to the ticket history through
+  ``record_events_bulk`` (which announces it), all in one transaction. Concurrent sweeps skip
+  each other's rows; a repeated sweep finds nothing.
 
 Row locks (the order is the desk's, README "Row locks"): every change here locks the ticket
 row before its clocks. The sweep finds clocks first, so it locks a clock *and its ticket*
@@ -27,6 +28,7 @@ from django.utils import timezone
 from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.models import User
 from helpdesk.core.services import enqueue
+from tickets.events import record_events_bulk
 from tickets.models import Category, EventKind, Ticket, TicketEvent
 
 from . import clock as bt
@@ -230,11 +232,19 @@ def _refresh_summary(ticket_ids: Iterable[int]) -> list[tuple]:
         return cursor.fetchall()
 
 
-def on_ticket_event(sender, event: TicketEvent, **kwargs) -> None:
-    """``ticket_event`` receiver: bring the ticket's clocks up to date in the same transaction."""
-    if event.kind == EventKind.SLA:
+def on_ticket_events(sender: type[Ticket], events: list[TicketEvent], **kwargs: object) -> None:
+    """``ticket_events`` receiver: bring the clocks of the batch's tickets up to date, in its transaction.
+
+    Each ticket is replayed once however many of its events the batch holds, in ticket order
+    (the writer holds the tickets' row locks). SLA events are the sweep's own record of a
+    crossing and change no clock, so a sweep batch costs nothing here.
+    """
+    tickets = {e.ticket_id: e.ticket for e in events if e.kind != EventKind.SLA}
+    if not tickets:
         return
-    sync_ticket_clocks(event.ticket)
+    book = load_book()
+    for pk in sorted(tickets):
+        sync_ticket_clocks(tickets[pk], book)
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -257,13 +267,6 @@ WITH crossed AS (
     WHERE cr.id IN (SELECT id FROM marked)
     ON CONFLICT ON CONSTRAINT sla_clock_event_once DO NOTHING
     RETURNING id, ticket_id, metric, scope, cycle, at
-), history AS (
-    INSERT INTO tickets_ticketevent (ticket_id, actor_id, kind, at, data, internal)
-    SELECT r.ticket_id, NULL, 'sla', %(now)s,
-           jsonb_build_object('sla', %(kind)s, 'metric', r.metric, 'scope', r.scope, 'cycle', r.cycle, 'due', r.at),
-           true
-    FROM recorded r
-    RETURNING id
 ), queued AS (
     INSERT INTO core_outboxmessage (task, kwargs, dedupe_key, status, attempts, available_at, created_at, last_error)
     SELECT %(task)s, jsonb_build_object('event_id', r.id), 'sla-event:' || r.id, 'pending', 0, %(now)s, %(now)s, ''
@@ -275,48 +278,78 @@ WITH crossed AS (
       AND t.status IN ('new', 'open', 'pending_requester', 'pending_vendor')
     RETURNING t.id
 )
-SELECT (SELECT count(*) FROM recorded), (SELECT count(*) FROM queued), (SELECT count(*) FROM history),
-       (SELECT count(*) FROM flagged)
+SELECT ticket_id, metric, scope, cycle, at FROM recorded ORDER BY ticket_id, id
 """
 
 
 def sweep(*, now: datetime | None = None, batch: int = 5000) -> dict[str, int]:
     """Record every warning and breach due by ``now``, each once; queue their actions.
 
-    Two statements (warnings, then breaches), each repeated until a batch records nothing.
-    Returns how many of each were recorded.
+    Two kinds (warnings, then breaches), each in batches until a batch records nothing; the
+    round is run again until one records nothing at all. A batch is one statement (find,
+    mark, record, queue) and the history's bulk write with its announcement, a fixed number
+    of statements whatever the batch size. Returns how many of each were recorded.
     """
     now = now or timezone.now()
     recorded = {"warning": 0, "breached": 0}
-    for kind, line, flag in (("warning", "warn_at", "warned"), ("breached", "due_at", "breached")):
-        sql = SWEEP_SQL.format(line=line, flag=flag)
-        while True:
-            count = _sweep_batch(sql, {"now": now, "batch": batch, "kind": kind, "task": CLOCK_EVENT_TASK})
-            recorded[kind] += count
-            # Until a batch finds nothing: a short batch may have skipped rows another sweep
-            # held, which are free once it committed (rows of a ticket someone is changing
-            # stay for the next sweep).
-            if count == 0:
-                break
-    return recorded
+    while True:
+        in_round = 0
+        for kind, line, flag in (("warning", "warn_at", "warned"), ("breached", "due_at", "breached")):
+            sql = SWEEP_SQL.format(line=line, flag=flag)
+            while True:
+                count = _sweep_batch(sql, {"now": now, "batch": batch, "kind": kind, "task": CLOCK_EVENT_TASK})
+                recorded[kind] += count
+                in_round += count
+                # Until a batch finds nothing: a short batch may have skipped rows another sweep
+                # held, which are free once it committed (rows of a ticket someone is changing
+                # stay for the next sweep).
+                if count == 0:
+                    break
+        # A concurrent sweep's breach batch holds its tickets, so warnings of those tickets were
+        # skipped here and it will not come back for them: a round that recorded anything is
+        # run again, and the last sweep to commit a crossing finds whatever was left.
+        if in_round == 0:
+            return recorded
 
 
 @retry_on_conflict
 def _sweep_batch(sql: str, params: dict) -> int:
     """One batch of the sweep in its own transaction (run again on a conflict): crossings recorded.
 
-    A conflict costs this batch a second run, never the batches already committed.
+    The statement records the crossings; each becomes an internal SLA event of its ticket's
+    history, written and announced as one batch. A conflict costs this batch a second run,
+    never the batches already committed.
     """
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()[0]
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            crossings = cursor.fetchall()
+        record_events_bulk(
+            [
+                TicketEvent(
+                    ticket_id=ticket_id,
+                    kind=EventKind.SLA,
+                    at=params["now"],
+                    internal=True,
+                    data={
+                        "sla": params["kind"],
+                        "metric": metric,
+                        "scope": scope,
+                        "cycle": cycle,
+                        "due": due.isoformat(),
+                    },
+                )
+                for ticket_id, metric, scope, cycle, due in crossings
+            ]
+        )
+    return len(crossings)
 
 
 __all__ = [
     "bump_settings_version",
     "calendar_view",
     "load_book",
-    "on_ticket_event",
+    "on_ticket_events",
     "recompute_open_tickets",
     "replay_ticket",
     "sweep",

@@ -25,7 +25,7 @@ from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.services import enqueue
 
 from .. import permissions, roles
-from ..events import record_event
+from ..events import record_event, record_events_bulk
 from ..models import (
     OPEN_STATUSES,
     Category,
@@ -35,6 +35,7 @@ from ..models import (
     Priority,
     Status,
     Ticket,
+    TicketEvent,
     TicketMessage,
     Tier,
     Vendor,
@@ -466,9 +467,11 @@ def confirm_resolution(*, ticket_id: int, by) -> Ticket:
 def close_expired_resolved(*, now: datetime | None = None) -> int:
     """Close resolved tickets whose reopen window has ended (beat task); returns how many.
 
-    Set-based and idempotent: rows are claimed with SKIP LOCKED, a second run finds nothing.
+    Set-based and idempotent: up to 1,000 rows a run are claimed with SKIP LOCKED (a ticket
+    someone is changing waits for the next run), a second run finds nothing. Side effects:
+    each ticket gets a STATUS_CHANGED and a CLOSED event, written and announced as one batch
+    (``record_events_bulk``), so ``sla`` and the KPI rollup react in the same transaction.
     """
-    from ..models import TicketEvent
 
     now = now or timezone.now()
     with transaction.atomic():
@@ -482,7 +485,7 @@ def close_expired_resolved(*, now: datetime | None = None) -> int:
         Ticket.objects.filter(pk__in=ids).update(
             status=Status.CLOSED, closed_at=now, updated_at=now, version=F("version") + 1
         )
-        TicketEvent.objects.bulk_create(
+        record_events_bulk(
             [
                 TicketEvent(ticket_id=pk, kind=kind, at=now, data=data)
                 for pk in ids
