@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from django.db import connection, transaction
@@ -145,20 +146,36 @@ def load_book() -> PolicyBook:
 
 
 def replay_ticket(
-    ticket: Ticket, book: PolicyBook | None = None, history: list[TicketEvent] | None = None
+    ticket: Ticket,
+    book: PolicyBook | None = None,
+    history: list[TicketEvent] | None = None,
+    groups: frozenset[int] | None = None,
 ) -> list[ClockRun]:
-    """The clocks ``ticket``'s history implies (read from the database unless ``history`` is given)."""
+    """The clocks ``ticket``'s history implies.
+
+    ``history`` (the ticket's events in order) and ``groups`` (its requester's groups) are read
+    from the database unless given, as ``sync_clocks`` gives them for a batch of tickets.
+    """
     book = book or load_book()
     if history is None:
         history = list(
             TicketEvent.objects.filter(ticket_id=ticket.pk).order_by("at", "pk").only("kind", "at", "data", "actor_id")
         )
     events = [HistoryEvent(kind=e.kind, at=e.at, data=e.data, actor_id=e.actor_id) for e in history]
-    groups: frozenset[int] = frozenset()
-    if book.uses_groups:
-        memberships = User.groups.through.objects.filter(user_id=ticket.requester_id)
-        groups = frozenset(memberships.values_list("group_id", flat=True))
+    if groups is None:
+        groups = _requester_groups(book, [ticket]).get(ticket.requester_id, frozenset())
     return replay(events, book, requester_id=ticket.requester_id, category_id=ticket.category_id, group_ids=groups)
+
+
+def _requester_groups(book: PolicyBook, tickets: Sequence[Ticket]) -> dict[int, frozenset[int]]:
+    """The groups of the tickets' requesters, in one query, only if some policy matches on groups."""
+    if not book.uses_groups:
+        return {}
+    groups: dict[int, set[int]] = defaultdict(set)
+    memberships = User.groups.through.objects.filter(user_id__in={t.requester_id for t in tickets})
+    for user_id, group_id in memberships.values_list("user_id", "group_id"):
+        groups[user_id].add(group_id)
+    return {user_id: frozenset(ids) for user_id, ids in groups.items()}
 
 
 def _clock_values(run: ClockRun) -> dict:
@@ -178,33 +195,54 @@ def _clock_values(run: ClockRun) -> dict:
 
 
 def sync_ticket_clocks(ticket: Ticket, book: PolicyBook | None = None) -> list[Clock]:
-    """Write the clocks ``ticket``'s history implies and its queue summary (due time, breached).
+    """Write the clocks ``ticket``'s history implies and its queue summary (``sync_clocks`` of one)."""
+    return sync_clocks([ticket], book)
+
+
+def sync_clocks(tickets: Sequence[Ticket], book: PolicyBook | None = None) -> list[Clock]:
+    """Write the clocks the tickets' histories imply and their queue summary (due time, breached).
 
     Keeps each clock's ``warned``/``breached`` marks (the sweep's), removes clocks the history
     no longer implies (e.g. after a policy edit and a recompute). The caller holds the
-    transaction and, for a live change, the ticket's row lock (a ticket being created needs
-    none: no one else sees it before its transaction commits).
+    transaction and, for a live change, the tickets' row locks (a ticket being created needs
+    none: no one else sees it before its transaction commits). Set-based: the same statements
+    for one ticket or a batch (histories, groups, clocks, then one write of each kind and one
+    summary update); the tickets' ``sla_due_at``/``sla_breached`` are set on the objects given.
+    Returns the clocks created or changed.
     """
-    runs = replay_ticket(ticket, book)
-    existing = {(c.metric, c.scope, c.cycle): c for c in Clock.objects.filter(ticket_id=ticket.pk)}
+    if not tickets:
+        return []
+    book = book or load_book()
+    ids = [t.pk for t in tickets]
+    histories: dict[int, list[TicketEvent]] = defaultdict(list)
+    events = TicketEvent.objects.filter(ticket_id__in=ids).order_by("ticket_id", "at", "pk")
+    for event in events.only("ticket_id", "kind", "at", "data", "actor_id"):
+        histories[event.ticket_id].append(event)
+    groups = _requester_groups(book, tickets)
+    existing = {(c.ticket_id, c.metric, c.scope, c.cycle): c for c in Clock.objects.filter(ticket_id__in=ids)}
     to_create, to_update = [], []
-    for run in runs:
-        values = _clock_values(run)
-        current = existing.pop(run.key, None)
-        if current is None:
-            to_create.append(Clock(ticket_id=ticket.pk, metric=run.metric, scope=run.scope, cycle=run.cycle, **values))
-        elif any(getattr(current, name) != value for name, value in values.items()):
-            for name, value in values.items():
-                setattr(current, name, value)
-            to_update.append(current)
+    for ticket in tickets:
+        runs = replay_ticket(ticket, book, histories[ticket.pk], groups.get(ticket.requester_id, frozenset()))
+        for run in runs:
+            values = _clock_values(run)
+            current = existing.pop((ticket.pk, *run.key), None)
+            if current is None:
+                to_create.append(
+                    Clock(ticket_id=ticket.pk, metric=run.metric, scope=run.scope, cycle=run.cycle, **values)
+                )
+            elif any(getattr(current, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(current, name, value)
+                to_update.append(current)
     if existing:
         Clock.objects.filter(pk__in=[c.pk for c in existing.values()]).delete()
     if to_create:
         Clock.objects.bulk_create(to_create)
     if to_update:
         Clock.objects.bulk_update(to_update, COMPUTED_FIELDS)
-    for row in _refresh_summary([ticket.pk]):
-        ticket.sla_due_at, ticket.sla_breached = row[1:]
+    by_id = {t.pk: t for t in tickets}
+    for pk, due_at, breached in _refresh_summary(ids):
+        by_id[pk].sla_due_at, by_id[pk].sla_breached = due_at, breached
     return [*to_create, *to_update]
 
 
@@ -235,16 +273,13 @@ def _refresh_summary(ticket_ids: Iterable[int]) -> list[tuple]:
 def on_ticket_events(sender: type[Ticket], events: list[TicketEvent], **kwargs: object) -> None:
     """``ticket_events`` receiver: bring the clocks of the batch's tickets up to date, in its transaction.
 
-    Each ticket is replayed once however many of its events the batch holds, in ticket order
-    (the writer holds the tickets' row locks). SLA events are the sweep's own record of a
-    crossing and change no clock, so a sweep batch costs nothing here.
+    Each ticket is replayed once however many of its events the batch holds, the batch in one
+    set of statements (``sync_clocks``; the writer holds the tickets' row locks). SLA events
+    are the sweep's own record of a crossing and change no clock, so a sweep batch costs
+    nothing here.
     """
     tickets = {e.ticket_id: e.ticket for e in events if e.kind != EventKind.SLA}
-    if not tickets:
-        return
-    book = load_book()
-    for pk in sorted(tickets):
-        sync_ticket_clocks(tickets[pk], book)
+    sync_clocks([tickets[pk] for pk in sorted(tickets)])
 
 
 # --------------------------------------------------------------------------- the sweep
@@ -353,5 +388,6 @@ __all__ = [
     "recompute_open_tickets",
     "replay_ticket",
     "sweep",
+    "sync_clocks",
     "sync_ticket_clocks",
 ]

@@ -139,3 +139,18 @@ def test_the_sweeps_statement_count_does_not_grow_with_the_crossings():
     few = statements()
     _p1_tickets(5)
     assert statements() == few
+
+
+def test_the_auto_closes_statement_count_does_not_grow_with_the_tickets(settings):
+    settings.TICKET_REOPEN_WINDOW_DAYS = 7
+    agent = factories.make_agent(1)
+
+    def close(count: int, days: int) -> int:
+        for ticket in [factories.make_ticket() for _ in range(count)]:
+            services.resolve_ticket(ticket_id=ticket.pk, by=agent, resolution_note="fixed")
+        with CaptureQueriesContext(connection) as queries:
+            assert services.close_expired_resolved(now=timezone.now() + timedelta(days=days)) == count
+        return len(queries.captured_queries)
+
+    # The receivers take the batch as a set: sla replays its tickets together, reports marks once.
+    assert close(1, 8) == close(4, 9)
