@@ -30,7 +30,7 @@ from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.models import User
 from helpdesk.core.services import enqueue
 from tickets.events import record_events_bulk
-from tickets.models import Category, EventKind, Ticket, TicketEvent
+from tickets.models import OPEN_STATUSES, Category, EventKind, Ticket, TicketEvent
 
 from . import clock as bt
 from .engine import ClockRun, HistoryEvent, PolicyBook, PolicyView, replay
@@ -284,6 +284,9 @@ def on_ticket_events(sender: type[Ticket], events: list[TicketEvent], **kwargs: 
 
 # --------------------------------------------------------------------------- the sweep
 
+# A tuple, which psycopg2 sends as the SQL list that IN takes.
+OPEN = tuple(str(status) for status in OPEN_STATUSES)
+
 SWEEP_SQL = """
 WITH crossed AS (
     SELECT c.id, c.ticket_id, c.metric, c.scope, c.cycle, c.{line} AS at
@@ -310,7 +313,7 @@ WITH crossed AS (
 ), flagged AS (
     UPDATE tickets_ticket t SET sla_breached = true
     WHERE %(kind)s = 'breached' AND t.id IN (SELECT ticket_id FROM recorded)
-      AND t.status IN ('new', 'open', 'pending_requester', 'pending_vendor')
+      AND t.status IN %(open_statuses)s
     RETURNING t.id
 )
 SELECT ticket_id, metric, scope, cycle, at FROM recorded ORDER BY ticket_id, id
@@ -332,7 +335,8 @@ def sweep(*, now: datetime | None = None, batch: int = 5000) -> dict[str, int]:
         for kind, line, flag in (("warning", "warn_at", "warned"), ("breached", "due_at", "breached")):
             sql = SWEEP_SQL.format(line=line, flag=flag)
             while True:
-                count = _sweep_batch(sql, {"now": now, "batch": batch, "kind": kind, "task": CLOCK_EVENT_TASK})
+                params = {"now": now, "batch": batch, "kind": kind, "task": CLOCK_EVENT_TASK, "open_statuses": OPEN}
+                count = _sweep_batch(sql, params)
                 recorded[kind] += count
                 in_round += count
                 # Until a batch finds nothing: a short batch may have skipped rows another sweep
