@@ -280,7 +280,7 @@ def can_add_watcher(user, ticket: Ticket) -> bool:
     return can_work(user, ticket) or is_requester(user, ticket)
 
 
-def mail_domain(address: str) -> str:
+def address_domain(address: str) -> str:
     """The domain of an e-mail address, lower-cased ("" when there is none)."""
     local, at, domain = (address or "").strip().rpartition("@")
     return domain.lower() if at and local and domain else ""
@@ -293,8 +293,8 @@ def is_colleague(person, of) -> bool:
     domain is what they share (it is also how inbound mail tells one sender from another). A
     vendor contact is never a colleague of a requester, whatever their address.
     """
-    domain = mail_domain(getattr(person, "email", ""))
-    return bool(domain) and domain == mail_domain(getattr(of, "email", "")) and not roles.is_vendor_contact(person)
+    domain = address_domain(getattr(person, "email", ""))
+    return bool(domain) and domain == address_domain(getattr(of, "email", "")) and not roles.is_vendor_contact(person)
 
 
 def may_follow(person, ticket: Ticket) -> bool:
