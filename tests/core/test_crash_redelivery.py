@@ -12,7 +12,6 @@ hands the task again after the visibility timeout (shortened here).
 import os
 import signal
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
 from pathlib import Path
 
 import pytest
@@ -27,6 +26,7 @@ from sla.defaults import ensure_defaults
 from sla.models import ClockEvent
 from tests import factories
 from tests.conftest import CeleryProcess, child_pids, wait_until
+from tests.mailfiles import mails_in
 from tickets.models import EventKind, OutboundMail, TicketEvent
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
@@ -160,7 +160,7 @@ def test_mail_killed_twice_in_the_middle_is_sent_once(tmp_path):
         worker.stop()
         if blocker is not None:
             blocker.release()
-    mails = [message_from_bytes(path.read_bytes()) for path in mail_dir.iterdir()]
+    mails = mails_in(mail_dir)
     assert len(mails) == 1
     assert ticket.reference in mails[0]["Subject"]
     assert ticket.requester.email in mails[0]["To"]

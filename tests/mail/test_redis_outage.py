@@ -6,7 +6,6 @@ publish is pointed at this Redis (the test process' Celery app talks to the sess
 """
 
 from datetime import timedelta
-from email import message_from_bytes, policy
 
 import pytest
 from django.utils import timezone
@@ -17,12 +16,12 @@ from helpdesk.core.services import relay_outbox
 from helpdesk.embedded import start_redis, stop_redis
 from tests import factories
 from tests.conftest import CeleryProcess, wait_until
+from tests.mailfiles import mails_in
 from tickets import services
 from tickets.models import OutboundMail
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
-SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 WORKER_ARGS = (
     *("worker", "--loglevel", "INFO", "--concurrency", "1"),
     *("--without-heartbeat", "--without-gossip", "--without-mingle"),
@@ -42,16 +41,6 @@ def publisher(url: str):
             )
 
     return publish
-
-
-def mails_in(folder) -> list:
-    """Every message Django's file backend wrote (a file holds one connection's messages)."""
-    found = []
-    for path in sorted(folder.iterdir()):
-        for chunk in path.read_bytes().split(SEPARATOR):
-            if chunk.strip():
-                found.append(message_from_bytes(chunk.lstrip(), policy=policy.default))
-    return found
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 import random
 import threading
 from datetime import UTC, datetime, timedelta
-from email import message_from_bytes
 
 import pytest
 import time_machine
@@ -16,6 +15,7 @@ from sla.models import Clock, ClockEvent, Policy
 from sla.tasks import sweep_task
 from tests import factories
 from tests.conftest import wait_until
+from tests.mailfiles import mails_in
 from tickets import services
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 
@@ -176,7 +176,7 @@ def test_breach_end_to_end_through_redis_and_the_worker(celery_worker_process):
     assert tier2.state == "running" and tier2.due_at > tier2.started_at
     assert ClockEvent.objects.filter(ticket=ticket).count() == 6
 
-    mails = [message_from_bytes(p.read_bytes()) for p in celery_worker_process.mail_dir.iterdir()]
+    mails = mails_in(celery_worker_process.mail_dir)
     ours = [m for m in mails if ticket.reference in m["Subject"]]
     breach_mails = [m for m in ours if "SLA breached" in m["Subject"]]
     warning_mails = [m for m in ours if "about to breach" in m["Subject"]]
