@@ -9,15 +9,19 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
+from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
+
+from helpdesk.core.models import User
 
 from . import roles
 from .models import EventKind, MessageKind, Status, Ticket, TicketEvent, Tier
 
 
-def requested_or_watched(user) -> Q:
+def requested_or_watched(user: User) -> Q:
     """Tickets ``user`` requested or watches, as a condition.
 
     The watcher link is ``id = ANY(ARRAY(subquery))`` (see helpdesk.core.lookups): no join that
@@ -36,7 +40,7 @@ def requested_or_watched(user) -> Q:
     return Q(requester=user) | Q(pk__in_array=watching)
 
 
-def visible_tickets(user) -> QuerySet[Ticket]:
+def visible_tickets(user: User | AnonymousUser) -> QuerySet[Ticket]:
     """Every ticket ``user`` may read.
 
     * managers and admins: all tickets;
@@ -60,7 +64,7 @@ def visible_tickets(user) -> QuerySet[Ticket]:
     return Ticket.objects.filter(condition)
 
 
-def get_ticket_for(user, pk, queryset: QuerySet[Ticket] | None = None) -> Ticket:
+def get_ticket_for(user: User | AnonymousUser, pk: int | str, queryset: QuerySet[Ticket] | None = None) -> Ticket:
     """The ticket ``pk`` if ``user`` may see it, else Http404 (never 403: existence must not leak)."""
     qs = visible_tickets(user) if queryset is None else queryset.filter(pk__in=visible_tickets(user).values("pk"))
     try:
@@ -69,12 +73,12 @@ def get_ticket_for(user, pk, queryset: QuerySet[Ticket] | None = None) -> Ticket
         raise Http404("No such ticket.") from None
 
 
-def is_staff_reader(user) -> bool:
+def is_staff_reader(user: User) -> bool:
     """Agents, managers and admins read internal notes; requesters and vendors never do."""
     return roles.is_agent(user) or roles.is_manager(user) or roles.is_admin(user)
 
 
-def can_see_internal(user, ticket: Ticket) -> bool:
+def can_see_internal(user: User, ticket: Ticket) -> bool:
     return is_staff_reader(user)
 
 
@@ -122,7 +126,7 @@ PUBLIC_EVENT_DATA: dict[str, dict[str, frozenset[str] | None]] = {
 }
 
 
-def may_see_event(user, ticket: Ticket, kind: str, *, internal: bool = False) -> bool:
+def may_see_event(user: User, ticket: Ticket, kind: str, *, internal: bool = False) -> bool:
     """Whether ``user`` (who may read ``ticket``) sees events of ``kind`` in its history, API and mail.
 
     Staff readers see every event; others never see internal ones nor ``STAFF_ONLY_EVENT_KINDS``;
@@ -135,7 +139,7 @@ def may_see_event(user, ticket: Ticket, kind: str, *, internal: bool = False) ->
     return not (roles.is_vendor_contact(user) and kind in VENDOR_HIDDEN_EVENT_KINDS)
 
 
-def hidden_event_kinds(user, ticket: Ticket) -> frozenset[str]:
+def hidden_event_kinds(user: User, ticket: Ticket) -> frozenset[str]:
     """The kinds ``may_see_event`` refuses to ``user`` whatever the event, for filtering in SQL."""
     if can_see_internal(user, ticket):
         return frozenset()
@@ -144,7 +148,7 @@ def hidden_event_kinds(user, ticket: Ticket) -> frozenset[str]:
     return STAFF_ONLY_EVENT_KINDS
 
 
-def visible_event_data(user, ticket: Ticket, event: TicketEvent) -> dict | None:
+def visible_event_data(user: User, ticket: Ticket, event: TicketEvent) -> dict[str, Any] | None:
     """The data of ``event`` as ``user`` may read it, or None when the event is not theirs to see.
 
     The one filter of event data: the ticket page's history, the API's events endpoint and the
@@ -167,7 +171,7 @@ def visible_event_data(user, ticket: Ticket, event: TicketEvent) -> dict | None:
     return shown
 
 
-def visible_events(user, ticket: Ticket, events: Iterable[TicketEvent]) -> list[TicketEvent]:
+def visible_events(user: User, ticket: Ticket, events: Iterable[TicketEvent]) -> list[TicketEvent]:
     """``events`` of ``ticket`` that ``user`` may see, each an unsaved copy carrying only its visible data."""
     result = []
     for event in events:
@@ -179,11 +183,11 @@ def visible_events(user, ticket: Ticket, events: Iterable[TicketEvent]) -> list[
     return result
 
 
-def visible_message_kinds(user, ticket: Ticket) -> list[str]:
+def visible_message_kinds(user: User, ticket: Ticket) -> list[str]:
     return [MessageKind.PUBLIC, MessageKind.INTERNAL] if can_see_internal(user, ticket) else [MessageKind.PUBLIC]
 
 
-def can_work(user, ticket: Ticket) -> bool:
+def can_work(user: User, ticket: Ticket) -> bool:
     """Act on the ticket as an agent: notes, status, priority, category, assignment, escalation.
 
     Managers always; agents when the ticket sits in one of their tiers, is assigned to them,
@@ -198,16 +202,16 @@ def can_work(user, ticket: Ticket) -> bool:
     return ticket.is_swarm and ticket.collaborators.filter(pk=user.pk).exists()
 
 
-def can_join_swarm(user, ticket: Ticket) -> bool:
+def can_join_swarm(user: User, ticket: Ticket) -> bool:
     return ticket.is_swarm and ticket.is_open and roles.is_agent(user)
 
 
-def is_vendor_of(user, ticket: Ticket) -> bool:
+def is_vendor_of(user: User, ticket: Ticket) -> bool:
     vendor_id = roles.role_info(user).vendor_id
     return vendor_id is not None and ticket.tier == Tier.T4 and ticket.vendor_id == vendor_id
 
 
-def can_see_vendor_reference(user, ticket: Ticket) -> bool:
+def can_see_vendor_reference(user: User, ticket: Ticket) -> bool:
     """The vendor's own reference of a tier-4 ticket: staff readers and that vendor's people only.
 
     It is the desk's handle on the vendor's case, not the requester's business (and an outside
@@ -216,14 +220,14 @@ def can_see_vendor_reference(user, ticket: Ticket) -> bool:
     return is_staff_reader(user) or is_vendor_of(user, ticket)
 
 
-def is_requester_side(user, ticket: Ticket) -> bool:
+def is_requester_side(user: User, ticket: Ticket) -> bool:
     """The requester or a watcher who may still follow the ticket (``may_follow``): the public conversation."""
     if ticket.requester_id == user.pk:
         return True
     return may_follow(user, ticket) and ticket.watchers.filter(pk=user.pk).exists()
 
 
-def can_reply(user, ticket: Ticket) -> bool:
+def can_reply(user: User, ticket: Ticket) -> bool:
     """Post a public reply: workers, the vendor on a tier-4 ticket, the requester and watchers.
 
     (On a closed ticket the service refuses the reply and points to a follow-up ticket.)
@@ -231,51 +235,51 @@ def can_reply(user, ticket: Ticket) -> bool:
     return can_work(user, ticket) or is_vendor_of(user, ticket) or is_requester_side(user, ticket)
 
 
-def can_add_note(user, ticket: Ticket) -> bool:
+def can_add_note(user: User, ticket: Ticket) -> bool:
     return can_work(user, ticket)
 
 
-def can_escalate(user, ticket: Ticket) -> bool:
+def can_escalate(user: User, ticket: Ticket) -> bool:
     return can_work(user, ticket) and ticket.is_open and ticket.tier < Tier.T4
 
 
-def can_deescalate(user, ticket: Ticket) -> bool:
+def can_deescalate(user: User, ticket: Ticket) -> bool:
     return can_work(user, ticket) and ticket.is_open and ticket.tier > Tier.T1
 
 
-def can_reopen(user, ticket: Ticket) -> bool:
+def can_reopen(user: User, ticket: Ticket) -> bool:
     """Requesters reopen their own resolved ticket (the window is checked by the service); agents too."""
     if ticket.status != Status.RESOLVED:
         return False
     return can_work(user, ticket) or ticket.requester_id == user.pk
 
 
-def can_confirm_resolution(user, ticket: Ticket) -> bool:
+def can_confirm_resolution(user: User, ticket: Ticket) -> bool:
     return ticket.status == Status.RESOLVED and ticket.requester_id == user.pk
 
 
-def can_assign_to_others(user, ticket: Ticket) -> bool:
+def can_assign_to_others(user: User, ticket: Ticket) -> bool:
     return can_work(user, ticket)
 
 
 # Authority-only rules (the services then refuse what the ticket's state forbids, with a message).
 
 
-def is_requester(user, ticket: Ticket) -> bool:
+def is_requester(user: User, ticket: Ticket) -> bool:
     return ticket.requester_id == user.pk
 
 
-def can_follow_up(user, ticket: Ticket) -> bool:
+def can_follow_up(user: User, ticket: Ticket) -> bool:
     """Start a follow-up of a closed ticket, or confirm a resolution: the requester only."""
     return is_requester(user, ticket)
 
 
-def may_reopen(user, ticket: Ticket) -> bool:
+def may_reopen(user: User, ticket: Ticket) -> bool:
     """Reopen (inside the window for requesters, checked by the service)."""
     return can_work(user, ticket) or is_requester(user, ticket)
 
 
-def can_add_watcher(user, ticket: Ticket) -> bool:
+def can_add_watcher(user: User, ticket: Ticket) -> bool:
     """Open the "add a watcher" form at all: whoever works the ticket, and its requester."""
     return can_work(user, ticket) or is_requester(user, ticket)
 
@@ -286,18 +290,18 @@ def address_domain(address: str) -> str:
     return domain.lower() if at and local and domain else ""
 
 
-def is_colleague(person, of) -> bool:
+def is_colleague(person: User, of: User) -> bool:
     """Whether ``person`` is a colleague of ``of``: both have an address at the same mail domain.
 
     The desk has no organisations: requesters are the company's staff, and the company's mail
     domain is what they share (it is also how inbound mail tells one sender from another). A
     vendor contact is never a colleague of a requester, whatever their address.
     """
-    domain = address_domain(getattr(person, "email", ""))
-    return bool(domain) and domain == address_domain(getattr(of, "email", "")) and not roles.is_vendor_contact(person)
+    domain = address_domain(person.email)
+    return bool(domain) and domain == address_domain(of.email) and not roles.is_vendor_contact(person)
 
 
-def may_follow(person, ticket: Ticket) -> bool:
+def may_follow(person: User, ticket: Ticket) -> bool:
     """Whether ``person`` may be a watcher of ``ticket`` at all, whoever adds them.
 
     Invariants: an inactive account never follows; a vendor contact follows only while the
@@ -305,14 +309,14 @@ def may_follow(person, ticket: Ticket) -> bool:
     watching), so watching never opens a ticket to a vendor. ``person`` may be unsaved (an
     address that has no account yet): it then has no roles.
     """
-    if not getattr(person, "is_active", False):
+    if not person.is_active:
         return False
     if roles.is_vendor_contact(person):
         return is_vendor_of(person, ticket)
     return True
 
 
-def can_add_as_watcher(by, person, ticket: Ticket) -> bool:
+def can_add_as_watcher(by: User, person: User, ticket: Ticket) -> bool:
     """THE watcher rule, used by the page, the API and inbound mail: may ``by`` make ``person`` follow ``ticket``?
 
     * ``person`` must pass ``may_follow`` and must not be the requester (who follows anyway);
@@ -333,11 +337,11 @@ def can_add_as_watcher(by, person, ticket: Ticket) -> bool:
     return is_requester(by, ticket) and is_colleague(person, by)
 
 
-def may_join_swarm(user, ticket: Ticket) -> bool:
+def may_join_swarm(user: User, ticket: Ticket) -> bool:
     """Any agent may ask to join; the service refuses when the ticket is not a swarm."""
     return roles.is_agent(user)
 
 
-def can_create_for_others(user) -> bool:
+def can_create_for_others(user: User) -> bool:
     """Agents and managers open tickets on someone's behalf (phone calls, the API)."""
     return roles.is_agent(user) or roles.is_manager(user)
