@@ -350,7 +350,9 @@ class Attachment(models.Model):
 
     @property
     def is_internal(self) -> bool:
-        return self.message_id is not None and self.message.kind == MessageKind.INTERNAL
+        # No query when there is no message: the relation is None without reading the database.
+        message = self.message
+        return message is not None and message.kind == MessageKind.INTERNAL
 
 
 class EventKind(models.TextChoices):

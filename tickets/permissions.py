@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeVar, overload
 
 from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
@@ -19,6 +19,8 @@ from helpdesk.core.models import User
 
 from . import roles
 from .models import EventKind, MessageKind, Status, Ticket, TicketEvent, Tier
+
+_T = TypeVar("_T", bound=Ticket)
 
 
 def requested_or_watched(user: User) -> Q:
@@ -64,8 +66,20 @@ def visible_tickets(user: User | AnonymousUser) -> QuerySet[Ticket]:
     return Ticket.objects.filter(condition)
 
 
-def get_ticket_for(user: User | AnonymousUser, pk: int | str, queryset: QuerySet[Ticket] | None = None) -> Ticket:
-    """The ticket ``pk`` if ``user`` may see it, else Http404 (never 403: existence must not leak)."""
+@overload
+def get_ticket_for(user: User | AnonymousUser, pk: int | str) -> Ticket: ...
+
+
+@overload
+def get_ticket_for(user: User | AnonymousUser, pk: int | str, queryset: QuerySet[_T]) -> _T: ...
+
+
+def get_ticket_for(user: User | AnonymousUser, pk: int | str, queryset: QuerySet[Any] | None = None) -> Ticket:
+    """The ticket ``pk`` if ``user`` may see it, else Http404 (never 403: existence must not leak).
+
+    With ``queryset`` (tickets with extra prefetched lists, say) the ticket is read through it
+    and keeps its type.
+    """
     qs = visible_tickets(user) if queryset is None else queryset.filter(pk__in=visible_tickets(user).values("pk"))
     try:
         return qs.get(pk=pk)

@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import timedelta
+from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_safe
+
+from helpdesk.core.models import User
 
 from .. import permissions, roles
 from ..downloads import attachment_response
@@ -37,7 +40,27 @@ from .ticket_forms import MODAL_FORMS, allowed_statuses, page_forms, take_refuse
 from .ticket_history import describe, ticket_ids_in
 
 
-def detail_queryset(user):
+class DetailLists(TypedDict):
+    """What ``detail_queryset`` prefetches onto each ticket (``Prefetch(..., to_attr=...)``)."""
+
+    visible_messages: list[TicketMessage]
+    visible_events: list[TicketEvent]
+    visible_attachments: list[Attachment]
+    incident_list: list[Ticket]
+    related_list: list[Ticket]
+    merged_list: list[Ticket]
+
+
+if TYPE_CHECKING:
+    # django-stubs-ext is a development dependency: the alias exists for the type checker only
+    # (annotations are not evaluated at run time).
+    from django_stubs_ext import WithAnnotations
+
+    # A ticket read through ``detail_queryset``: the page's helpers read its prefetched lists.
+    DetailTicket = WithAnnotations[Ticket, DetailLists]
+
+
+def detail_queryset(user: User) -> QuerySet[DetailTicket]:
     """Tickets with everything the page shows, filtered to what ``user`` may read of them."""
     staff = permissions.is_staff_reader(user)
     messages_qs = TicketMessage.objects.select_related("author").order_by("created_at", "id")
@@ -100,7 +123,7 @@ def action_flags(user, ticket: Ticket) -> dict[str, bool]:
     }
 
 
-def open_incident_count(ticket: Ticket) -> int:
+def open_incident_count(ticket: DetailTicket) -> int:
     return sum(1 for incident in ticket.incident_list if incident.status in OPEN_STATUSES)
 
 
@@ -123,7 +146,7 @@ def canned_replies(user, ticket: Ticket) -> list[tuple[str, str]]:
     return result
 
 
-def _visible_others(user, ticket: Ticket) -> set[int]:
+def _visible_others(user: User, ticket: DetailTicket) -> set[int]:
     """Ids of the linked tickets (and those named in the history) that ``user`` may open: one query."""
     candidates = {
         t.pk
@@ -135,7 +158,7 @@ def _visible_others(user, ticket: Ticket) -> set[int]:
     return set(permissions.visible_tickets(user).filter(pk__in=candidates).values_list("pk", flat=True))
 
 
-def _links(ticket: Ticket, visible: set[int]) -> dict[str, object]:
+def _links(ticket: DetailTicket, visible: set[int]) -> dict[str, object]:
     """Linked tickets the user may see; the others are left out, not even named."""
     return {
         "problem": ticket.problem if ticket.problem_id in visible else None,
@@ -154,7 +177,7 @@ def render_detail(request, pk: int, *, bound: dict | None = None, status: int = 
     page as it is).
     """
     user = request.user
-    ticket = permissions.get_ticket_for(user, pk, queryset=detail_queryset(user))
+    ticket: DetailTicket = permissions.get_ticket_for(user, pk, queryset=detail_queryset(user))
     if bound is None:
         bound = take_refused_form(request, ticket, open_incidents=open_incident_count(ticket))
     can = action_flags(user, ticket)
