@@ -108,7 +108,10 @@ def stop_postgres(root: Path | None = None) -> bool:
     import pgserver
 
     kwargs = {"user": _pg_user()} if _pg_user() else {}
-    _commands.pg_ctl(["-m", "fast", "-w", "stop"], pgdata=pgdata, **kwargs)
+    # pgserver sets its command functions as module attributes at import time, which a type
+    # checker cannot see; this builds the same pg_ctl function by name.
+    pg_ctl = _commands.create_command_function("pg_ctl")
+    pg_ctl(["-m", "fast", "-w", "stop"], pgdata=pgdata, **kwargs)
     # pgserver keeps one handle per data folder per process; a stopped one must not be reused,
     # nor cleaned up again at exit (its exit hook would fail on the handle removed here).
     for key in (pgdata, pgdata.resolve()):
@@ -136,12 +139,15 @@ def redis_url(sock: Path) -> str:
 
 def _redis_ping(sock: Path) -> bool:
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     if not sock.exists():
         return False
     try:
-        # retry=None: redis-py's client otherwise retries three times with back-off (seconds).
-        return bool(redis.Redis(unix_socket_path=str(sock), socket_timeout=1, retry=None).ping())
+        # No retries: redis-py's client otherwise retries three times with back-off (seconds).
+        no_retry = Retry(NoBackoff(), 0)
+        return bool(redis.Redis(unix_socket_path=str(sock), socket_timeout=1, retry=no_retry).ping())
     except (redis.RedisError, OSError):
         return False
 
@@ -191,6 +197,8 @@ def start_redis(root: Path | None = None) -> Started:
 def stop_redis(root: Path | None = None) -> bool:
     """Shut the embedded Redis down (saving its data). Returns False if it was not running."""
     import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 
     rdir = (root or data_dir()) / "redis"
     sock = _redis_socket(rdir)
@@ -198,7 +206,7 @@ def stop_redis(root: Path | None = None) -> bool:
         return False
     # The server closes the connection as it exits, which redis-py reports as an error.
     with contextlib.suppress(redis.ConnectionError):
-        redis.Redis(unix_socket_path=str(sock), socket_timeout=10, retry=None).shutdown(save=True)
+        redis.Redis(unix_socket_path=str(sock), socket_timeout=10, retry=Retry(NoBackoff(), 0)).shutdown(save=True)
     deadline = time.monotonic() + 10
     while sock.exists() and time.monotonic() < deadline:
         time.sleep(0.05)

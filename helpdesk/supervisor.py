@@ -137,13 +137,13 @@ class Supervisor:
         return 0
 
     def stop_all(self) -> None:
-        running = [c for c in self.children if c.restart_at is None and c.proc and c.proc.poll() is None]
-        for child in running:
+        running = [(c, c.proc) for c in self.children if c.restart_at is None and c.proc and c.proc.poll() is None]
+        for child, _ in running:
             child.signal_group(signal.SIGTERM)
         deadline = time.monotonic() + self.grace
-        for child in running:
+        for child, proc in running:
             try:
-                child.proc.wait(max(0.0, deadline - time.monotonic()))
+                proc.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 say("supervisor", f"{child.name} still running after {self.grace:g}s: killing it")
         for child in self.children:

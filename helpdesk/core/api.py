@@ -147,7 +147,23 @@ class ValidatedInput(_GenericView):
 # --------------------------------------------------------------------------- pagination
 
 
-class StrictPageSize:
+if TYPE_CHECKING:
+    from rest_framework.pagination import BasePagination
+    from rest_framework.request import Request
+
+    class _PageSizedPagination(BasePagination):
+        """What ``StrictPageSize`` needs from the DRF pagination class it is mixed into."""
+
+        max_page_size: int | None
+        page_size_query_param: str | None
+
+        def get_page_size(self, request: Request) -> int | None: ...
+
+else:
+    _PageSizedPagination = object
+
+
+class StrictPageSize(_PageSizedPagination):
     """Pagination mixin: ``page_size`` is a whole number of at least 1, or a 400 naming it.
 
     DRF quietly falls back to the default size for ``page_size=abc`` or ``-5``; a client then

@@ -135,7 +135,12 @@ class ResilientRedisCacheClient(RedisCacheClient):
     after a failed call; the other options go to redis-py's connection pool as in Django.
     """
 
-    def __init__(self, servers: Sequence[str], *, retry_seconds: float = 5.0, **options: Any) -> None:
+    # Members of Django's client that its type stubs leave out.
+    _client: type[redis.Redis]
+    _get_connection_pool_index: Callable[[bool], int]
+    _get_connection_pool: Callable[[bool], redis.ConnectionPool]
+
+    def __init__(self, servers: list[str], *, retry_seconds: float = 5.0, **options: Any) -> None:
         super().__init__(servers, **options)
         self._clients: dict[int, redis.Redis] = {}
         self._outage = outage_of(servers, retry_seconds)
@@ -179,7 +184,8 @@ class ResilientRedisCacheClient(RedisCacheClient):
         return self._guarded(False, super().delete, key)
 
     def get_many(self, keys):
-        return self._guarded({}, super().get_many, keys)
+        nothing: dict[Any, Any] = {}
+        return self._guarded(nothing, super().get_many, keys)
 
     def has_key(self, key):
         return self._guarded(False, super().has_key, key)

@@ -7,6 +7,7 @@ Kept apart from ``helpdesk.core.api``: DRF imports its parser setting while defi
 from __future__ import annotations
 
 import codecs
+from collections.abc import Iterable
 
 from django.utils.http import parse_header_parameters
 from rest_framework import exceptions, parsers
@@ -19,6 +20,7 @@ JSON_MAX_DEPTH = 32
 def _too_deep(value: object, limit: int) -> bool:
     """True if ``value`` nests lists/objects deeper than ``limit`` (walked without recursion)."""
     stack = [(value, 1)]
+    children: Iterable[object]
     while stack:
         item, depth = stack.pop()
         if isinstance(item, dict):

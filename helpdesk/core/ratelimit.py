@@ -322,7 +322,7 @@ def _count_in_postgres(windows: list[tuple[str, Rate, int]]) -> list[int]:
         "ON CONFLICT (key, window_start) DO UPDATE SET count = "
         f"{table}.count + 1 RETURNING key, count"
     )
-    params: list[object] = [now - timedelta(seconds=1)]
+    params: list[str | datetime] = [now - timedelta(seconds=1)]
     for row in rows:
         params.extend(row)
     with connection.cursor() as cursor:

@@ -8,6 +8,7 @@ where text is expected is refused rather than read as text, as the schema says `
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import ClassVar
 
 from rest_framework import exceptions, serializers
@@ -23,7 +24,7 @@ class FieldsRefused(exceptions.APIException):
         super().__init__({"detail": message, "read_only": list(read_only), "unknown": list(unknown)})
 
 
-def refuse_fields(data, *, writable: set[str], readable: set[str]) -> None:
+def refuse_fields(data, *, writable: AbstractSet[str], readable: AbstractSet[str]) -> None:
     """Raise ``FieldsRefused`` unless every key of ``data`` is in ``writable``.
 
     Keys the client could read but not write here are reported as read-only, others as unknown.

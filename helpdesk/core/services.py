@@ -13,6 +13,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from functools import wraps
+from typing import overload
 
 from django.conf import settings
 from django.db import transaction
@@ -31,6 +32,10 @@ def backoff_seconds(attempts: int) -> int:
     return min(5 * 2 ** max(attempts - 1, 0), MAX_BACKOFF_SECONDS)
 
 
+@overload
+def enqueue(task: str, *, kwargs: dict | None = None, dedupe_key: None = None) -> OutboxMessage: ...
+@overload
+def enqueue(task: str, *, kwargs: dict | None = None, dedupe_key: str) -> OutboxMessage | None: ...
 def enqueue(task: str, *, kwargs: dict | None = None, dedupe_key: str | None = None) -> OutboxMessage | None:
     """Record that Celery task ``task`` must run with ``kwargs`` once the current transaction commits.
 

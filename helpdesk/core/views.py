@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from helpdesk.embedded import redis_client_kwargs
 
@@ -40,12 +42,12 @@ def _check_database() -> dict:
 def _check_redis() -> dict:
     timeout = settings.REDIS_TIMEOUT_SECONDS
     try:
-        # retry=None: redis-py's own client otherwise retries three times with back-off, which
+        # No retries: redis-py's own client otherwise retries three times with back-off, which
         # made a hung Redis cost this page some 15 s.
         client = redis.Redis(
             socket_timeout=timeout,
             socket_connect_timeout=timeout,
-            retry=None,
+            retry=Retry(NoBackoff(), 0),
             **redis_client_kwargs(settings.REDIS_URL),
         )
         client.ping()

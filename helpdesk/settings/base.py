@@ -4,6 +4,7 @@ Business policy (SLA targets, business hours, tier names) is data edited by admi
 """
 
 from pathlib import Path
+from typing import Any
 
 import environ
 
@@ -73,7 +74,7 @@ MIDDLEWARE = [
 ROOT_URLCONF = "helpdesk.urls"
 WSGI_APPLICATION = "helpdesk.wsgi.application"
 
-TEMPLATES = [
+TEMPLATES: list[dict[str, Any]] = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [BASE_DIR / "templates"],
