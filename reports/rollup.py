@@ -9,11 +9,11 @@ Protocol (why a figure read from the rollup is never stale):
   upsert of ``reports_dirtyday`` rows in ascending day order, so it takes their row locks.
 * ``refresh_days`` rebuilds days in one transaction: it first upserts their dirty rows itself
   (waiting for every writer still holding one, so its later statements see those writers'
-  changes), then replaces the days' ``DailyFigure`` rows with ``kpis.live_daily_rows`` (the
+  changes), then replaces the days' ``DailyFigure`` rows with ``kpis.sql.live_daily_rows`` (the
   same SQL the live figures run), records them in ``RollupDay`` and deletes the dirty rows.
   A writer that changed data before the rebuild's snapshot but marks afterwards waits for the
   rebuild to commit and then inserts a fresh mark: the day is read live again.
-* Readers use a day's rollup only if it is built and has no dirty row (``kpis._rows_cte``).
+* Readers use a day's rollup only if it is built and has no dirty row (``kpis.sql._rows_cte``).
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from django.utils import timezone
 
 from helpdesk.core.db import retry_on_conflict
 
-from . import kpis
+from .kpis.definitions import MAX_DAYS
+from .kpis.sql import STORED_COLUMNS, _runs, live_daily_rows
 from .models import DailyFigure
 
 # Closed days the beat task keeps built: a year-long custom period and its previous period.
-HORIZON_DAYS = 2 * kpis.MAX_DAYS
+HORIZON_DAYS = 2 * MAX_DAYS
 # Days rebuilt per transaction (one statement of live SQL per chunk).
 CHUNK_DAYS = 31
 
@@ -67,9 +68,9 @@ def refresh_days(first: dt.date, last: dt.date, *, now: dt.datetime | None = Non
     with transaction.atomic():
         mark_days_dirty(first, last)  # takes the days' locks: waits for writers in flight
         DailyFigure.objects.filter(day__range=(first, last)).delete()
-        rows = kpis.live_daily_rows(first, last, now)
+        rows = live_daily_rows(first, last, now)
         DailyFigure.objects.bulk_create(
-            [DailyFigure(**dict(zip(kpis.STORED_COLUMNS, row, strict=True))) for row in rows], batch_size=2000
+            [DailyFigure(**dict(zip(STORED_COLUMNS, row, strict=True))) for row in rows], batch_size=2000
         )
         with connection.cursor() as cursor:
             cursor.execute(
@@ -104,7 +105,7 @@ def refresh_rollup(*, now: dt.datetime | None = None, horizon: int = HORIZON_DAY
     now = now or timezone.now()
     days = days_to_refresh(now=now, horizon=horizon)
     written = 0
-    for first, last in kpis._runs(days):
+    for first, last in _runs(days):
         start = first
         while start <= last:
             end = min(last, start + dt.timedelta(days=CHUNK_DAYS - 1))

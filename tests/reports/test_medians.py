@@ -119,7 +119,7 @@ def test_a_window_outgrown_by_today_is_cut_again_and_stays_exact(monkeypatch):
     desk = build_desk()
     with time_machine.travel(NOW, tick=False):
         rollup.refresh_rollup(horizon=10)
-    monkeypatch.setattr(kpis, "MEDIAN_MARGIN", 0)
+    monkeypatch.setattr(kpis.medians, "MEDIAN_MARGIN", 0)
     sets = []
     real_set = cache.set
     monkeypatch.setattr(cache, "set", lambda key, *a, **k: sets.append(key) or real_set(key, *a, **k))
