@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from tickets import events as schema
 from tickets.models import EventKind, Status, Tier
 
 from . import clock as bt
@@ -280,7 +281,7 @@ def replay(
     """
     events = list(events)
     first_change = next((e for e in events if e.kind == EventKind.CATEGORY_CHANGED), None)
-    initial_category = first_change.data.get("from") if first_change else category_id
+    initial_category = schema.payload(first_change, schema.CategoryChanged)["from"] if first_change else category_id
     facts = Facts(category_id=initial_category, group_ids=group_ids)
     facts.category_path = book.category_path(initial_category)
     runs: list[ClockRun] = []
@@ -299,17 +300,18 @@ def replay(
                     run.retarget(now, policy, target)
 
     for event in events:
-        now, data = event.at, event.data
+        now = event.at
         if event.kind == EventKind.CREATED:
-            facts.channel = data.get("channel", "")
-            facts.priority = int(data.get("priority", facts.priority))
-            facts.tier = int(data.get("tier", facts.tier))
+            created = schema.payload(event, schema.Created)
+            facts.channel = created["channel"]
+            facts.priority = int(created["priority"])
+            facts.tier = int(created["tier"])
             policy = book.pick(facts)
             for metric in (Metric.FIRST_RESPONSE, Metric.RESOLUTION):
                 _start(runs, metric, 0, now, policy, facts)
             _start(runs, Metric.OLA, facts.tier, now, policy, facts)
         elif event.kind == EventKind.STATUS_CHANGED:
-            facts.status = data.get("to", facts.status)
+            facts.status = schema.payload(event, schema.StatusChanged)["to"]
             for run in runs:
                 if not run.is_live:
                     continue
@@ -321,7 +323,7 @@ def replay(
                 for run in runs:
                     run.end(now, met=False, why="ticket closed")
         elif event.kind == EventKind.REPLIED:
-            side = data.get("side") or ("requester" if event.actor_id == requester_id else "agent")
+            side = schema.payload(event, schema.Replied)["side"]
             if side == "agent":
                 for run in live(Metric.FIRST_RESPONSE) + live(Metric.NEXT_RESPONSE):
                     run.end(now, met=True, why="an agent replied")
@@ -335,8 +337,9 @@ def replay(
             ):
                 _start(runs, Metric.NEXT_RESPONSE, 0, now, policy, facts)
         elif event.kind in (EventKind.ESCALATED, EventKind.DEESCALATED):
-            previous, facts.tier = facts.tier, int(data.get("to", facts.tier))
-            facts.vendor_id = data.get("vendor") if facts.tier == Tier.T4 else None
+            moved = schema.payload(event, schema.TierMoved)
+            previous, facts.tier = facts.tier, int(moved["to"])
+            facts.vendor_id = moved["vendor"] if facts.tier == Tier.T4 else None
             for run in live(Metric.OLA, previous) + (live(Metric.UC) if previous == Tier.T4 else []):
                 run.end(now, met=True, why=f"handed to tier {facts.tier}")
             retarget_all(now)
@@ -345,10 +348,10 @@ def replay(
             else:
                 _start(runs, Metric.OLA, facts.tier, now, policy, facts)
         elif event.kind == EventKind.PRIORITY_CHANGED:
-            facts.priority = int((data.get("to") or {}).get("priority", facts.priority))
+            facts.priority = int(schema.payload(event, schema.PriorityChanged)["to"]["priority"])
             retarget_all(now)
         elif event.kind == EventKind.CATEGORY_CHANGED:
-            facts.category_id = data.get("to")
+            facts.category_id = schema.payload(event, schema.CategoryChanged)["to"]
             facts.category_path = book.category_path(facts.category_id)
             retarget_all(now)
         elif event.kind == EventKind.RESOLVED:
@@ -360,7 +363,7 @@ def replay(
                 _start(runs, Metric.UC, int(facts.vendor_id), now, policy, facts)
             else:
                 _start(runs, Metric.OLA, facts.tier, now, policy, facts)
-        elif event.kind == EventKind.MERGED and "into" in data:
+        elif event.kind == EventKind.MERGED and "into" in schema.payload(event, schema.Merged):
             for run in runs:
                 run.end(now, met=False, why="merged into another ticket")
     return runs

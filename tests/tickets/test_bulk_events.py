@@ -18,7 +18,7 @@ from sla import services as sla
 from tests import factories
 from tests.reports.histories import MONDAY, NOW, PERIOD, build_desk
 from tests.sla.test_sweep_and_rebuild import START, _p1_tickets
-from tickets import services
+from tickets import events, services
 from tickets.events import record_events_bulk, ticket_events
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 
@@ -45,10 +45,12 @@ def _pks(batches: list[list[TicketEvent]]) -> list[int]:
 def test_a_batch_is_one_insert_and_one_announcement_with_the_tickets_loaded(heard):
     first, second = factories.make_ticket(), factories.make_ticket()
     heard.clear()  # the CREATED events
+    now = timezone.now()
+    line = {"metric": "resolution", "scope": 0, "cycle": 1, "due": now, "at": now}
     batch = [
-        TicketEvent(ticket_id=first.pk, kind=EventKind.SLA, internal=True, data={"sla": "warning"}),
-        TicketEvent(ticket_id=second.pk, kind=EventKind.SLA, internal=True, data={"sla": "warning"}),
-        TicketEvent(ticket_id=first.pk, kind=EventKind.SLA, internal=True, data={"sla": "breached"}),
+        events.sla_crossed(first.pk, crossing="warning", **line),
+        events.sla_crossed(second.pk, crossing="warning", **line),
+        events.sla_crossed(first.pk, crossing="breached", **line),
     ]
     with CaptureQueriesContext(connection) as queries:
         written = record_events_bulk(batch)
@@ -67,7 +69,9 @@ def test_a_batch_of_sla_events_costs_the_same_statements_whatever_its_size():
 
     def statements(some: list[Ticket]) -> int:
         with CaptureQueriesContext(connection) as queries:
-            record_events_bulk([TicketEvent(ticket_id=t.pk, kind=EventKind.SLA, internal=True) for t in some])
+            now = timezone.now()
+            line = {"metric": "resolution", "scope": 0, "cycle": 1, "due": now, "at": now}
+            record_events_bulk([events.sla_crossed(t.pk, crossing="warning", **line) for t in some])
         return len(queries.captured_queries)
 
     assert statements(tickets[:1]) == statements(tickets)

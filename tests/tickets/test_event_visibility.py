@@ -13,10 +13,11 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tests import factories
-from tickets import permissions, services
+from tickets import events, permissions, services
 from tickets.events import record_event
 from tickets.models import EventKind, Level, Priority, Status, TicketMessage, Tier
 from tickets.notifications import send_ticket_notification
@@ -66,8 +67,15 @@ def story(tmp_path, settings):
     services.change_status(ticket_id=pk, by=manager, status=Status.PENDING_VENDOR)
     ticket.refresh_from_db()
     # What the SLA sweep writes, and an escalation some writer forgot to flag internal.
-    record_event(ticket, EventKind.SLA, data={"sla": "breached", "metric": "CANARY-sla"}, internal=True)
-    record_event(ticket, EventKind.ESCALATED, actor=manager, data={"from": 3, "to": 4, "note": "CANARY-unflagged"})
+    now = timezone.now()
+    record_event(
+        events.sla_crossed(ticket, crossing="breached", metric="CANARY-sla", scope=0, cycle=1, due=now, at=now)
+    )
+    unflagged = events.tier_moved(
+        ticket, by=manager, escalated=True, before=3, note="CANARY-unflagged", previous_assignee=None
+    )
+    unflagged.internal = False
+    record_event(unflagged)
     other = factories.make_ticket(requester=requester)
     services.link_related(ticket_id=pk, other_id=other.pk, by=manager)
     duplicate = factories.make_ticket(requester=requester)

@@ -11,8 +11,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from .. import events
 from ..events import record_event
-from ..models import Attachment, EventKind, Ticket, TicketMessage
+from ..models import Attachment, Ticket, TicketMessage
 
 MAX_FILES_PER_MESSAGE = 10
 # Types a browser could run if it ever rendered them; always sent as opaque bytes.
@@ -102,11 +103,13 @@ def store_attachments(
             saved.append(attachment)
             attachment.save()
             record_event(
-                ticket,
-                EventKind.ATTACHMENT_ADDED,
-                actor=by,
-                data={"attachment": attachment.pk, "filename": attachment.filename},
-                internal=bool(message and message.is_internal),
+                events.attachment_added(
+                    ticket,
+                    by=by,
+                    attachment=attachment.pk,
+                    filename=attachment.filename,
+                    internal=bool(message and message.is_internal),
+                )
             )
     except BaseException:
         for attachment in saved:

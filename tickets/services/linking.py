@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from helpdesk.core.db import retry_on_conflict
 
-from .. import permissions
+from .. import events, permissions
 from ..events import record_event
-from ..models import EventKind, MessageKind, Status, Ticket, TicketMessage
+from ..models import MessageKind, Status, Ticket, TicketMessage
 from .lifecycle import _lock_tickets, _require, _set_status, _touch
 
 
@@ -51,18 +51,17 @@ def merge_tickets(*, duplicate_id: int, into_id: int, by) -> Ticket:
         followers = {duplicate.requester_id, *duplicate.watchers.values_list("pk", flat=True)} - {into.requester_id}
         into.watchers.add(*followers)
         duplicate.merged_into = into
-        into_merged = {"from": duplicate.pk, "messages": len(copies)}
         # Each ticket's events in ascending ticket id, like the locks (README, "Row locks").
         if into.pk < duplicate.pk:
-            record_event(into, EventKind.MERGED, actor=by, at=now, data=into_merged)
+            record_event(events.merged_from(into, by=by, duplicate=duplicate.pk, messages=len(copies), at=now))
         _set_status(duplicate, Status.RESOLVED, by, now)
         _set_status(duplicate, Status.CLOSED, by, now)
         duplicate.resolution_note = f"Duplicate of {into.reference}."
         duplicate.resolved_at = duplicate.closed_at = now
         _touch(duplicate, now, "merged_into", "status", "resolution_note", "resolved_at", "closed_at")
-        record_event(duplicate, EventKind.MERGED, actor=by, at=now, data={"into": into.pk})
+        record_event(events.merged_into(duplicate, by=by, into=into.pk, at=now))
         if into.pk > duplicate.pk:
-            record_event(into, EventKind.MERGED, actor=by, at=now, data=into_merged)
+            record_event(events.merged_from(into, by=by, duplicate=duplicate.pk, messages=len(copies), at=now))
         _touch(into, now)
     return into
 
@@ -81,7 +80,7 @@ def link_to_problem(*, incident_id: int, problem_id: int | None, by) -> Ticket:
             previous = incident.problem_id
             incident.problem = None
             _touch(incident, timezone.now(), "problem")
-            record_event(incident, EventKind.LINKED, actor=by, data={"problem": None, "previous": previous})
+            record_event(events.unlinked_from_problem(incident, by=by, previous=previous))
             return incident
         problem = locked[problem_id]
         _require(permissions.can_work(by, problem))
@@ -95,9 +94,12 @@ def link_to_problem(*, incident_id: int, problem_id: int | None, by) -> Ticket:
         incident.problem = problem
         _touch(incident, timezone.now(), "problem")
         # Events (and what they make other apps lock) in ascending ticket id, like the rows.
-        events = [(incident, {"problem": problem.pk}), (problem, {"incident": incident.pk})]
-        for ticket, data in sorted(events, key=lambda pair: pair[0].pk):
-            record_event(ticket, EventKind.LINKED, actor=by, data=data)
+        pair = [
+            events.linked_to_problem(incident, by=by, problem=problem.pk),
+            events.incident_linked(problem, by=by, incident=incident.pk),
+        ]
+        for event in sorted(pair, key=lambda e: e.ticket_id):
+            record_event(event)
     return incident
 
 
@@ -111,8 +113,10 @@ def link_related(*, ticket_id: int, other_id: int, by) -> Ticket:
         _require(permissions.can_work(by, ticket) and permissions.can_work(by, other))
         if not ticket.related.filter(pk=other.pk).exists():
             ticket.related.add(other)
-            for one, data in sorted(
-                [(ticket, {"related": other.pk}), (other, {"related": ticket.pk})], key=lambda p: p[0].pk
-            ):
-                record_event(one, EventKind.LINKED, actor=by, data=data)
+            pair = [
+                events.linked_related(ticket, by=by, related=other.pk),
+                events.linked_related(other, by=by, related=ticket.pk),
+            ]
+            for event in sorted(pair, key=lambda e: e.ticket_id):
+                record_event(event)
     return ticket
