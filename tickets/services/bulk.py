@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from helpdesk.core.db import TransactionConflict
 
 from .. import permissions
-from .lifecycle import assign_ticket, change_status
+from .claiming import assign_ticket
+from .status import change_status
 
 
 class BulkAction:

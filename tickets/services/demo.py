@@ -6,7 +6,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from ..models import CannedReply, Category, Ticket, Tier, Vendor
-from . import lifecycle
+from .claiming import claim_ticket
+from .conversation import add_note, add_reply
+from .creating import create_ticket
+from .status import change_status, resolve_ticket
+from .tiers import escalate_ticket
 
 DEMO_CATEGORIES = [
     # name, parent, tier new tickets land in
@@ -70,7 +74,7 @@ def seed_demo_content() -> int:
         requester, agent1, agent2 = users["requester"], users["agent1"], users["agent2"]
 
         def new(subject, description, category, impact="medium", urgency="medium"):
-            return lifecycle.create_ticket(
+            return create_ticket(
                 requester=requester,
                 by=requester,
                 subject=subject,
@@ -82,25 +86,25 @@ def seed_demo_content() -> int:
 
         new("Printer on floor 3 jams", "It jams on every **second** page since Monday.", "Printers")
         waiting = new("Laptop fan very loud", "The fan runs at full speed even when idle.", "Laptops", "low")
-        lifecycle.claim_ticket(ticket_id=waiting.pk, by=agent1)
-        lifecycle.add_reply(ticket_id=waiting.pk, by=agent1, body="Which model is it? The label is underneath.")
-        lifecycle.change_status(ticket_id=waiting.pk, by=agent1, status="pending_requester")
+        claim_ticket(ticket_id=waiting.pk, by=agent1)
+        add_reply(ticket_id=waiting.pk, by=agent1, body="Which model is it? The label is underneath.")
+        change_status(ticket_id=waiting.pk, by=agent1, status="pending_requester")
         vpn = new("VPN drops every 10 minutes", "Since the update the VPN disconnects.", "Network & VPN", "high")
-        lifecycle.add_note(ticket_id=vpn.pk, by=agent2, body="Seen on three laptops with the new client.")
+        add_note(ticket_id=vpn.pk, by=agent2, body="Seen on three laptops with the new client.")
         escalated = new("Scanner driver crashes", "The scan app crashes when I scan.", "Hardware", "medium", "high")
-        lifecycle.claim_ticket(ticket_id=escalated.pk, by=agent1)
-        lifecycle.escalate_ticket(
+        claim_ticket(ticket_id=escalated.pk, by=agent1)
+        escalate_ticket(
             ticket_id=escalated.pk,
             by=agent1,
             reason="Reinstalled the driver and rebooted; the crash persists. Event log attached in the reply.",
         )
         resolved = new("Cannot log in to e-mail", "It says my password expired.", "Accounts & passwords", "high")
-        lifecycle.claim_ticket(ticket_id=resolved.pk, by=agent1)
-        lifecycle.resolve_ticket(ticket_id=resolved.pk, by=agent1, resolution_note="Password reset; user logged in.")
+        claim_ticket(ticket_id=resolved.pk, by=agent1)
+        resolve_ticket(ticket_id=resolved.pk, by=agent1, resolution_note="Password reset; user logged in.")
         vendor = Vendor.objects.filter(contacts__user=users["vendor"]).first()
         if vendor:
             broken = new("Docking station dead", "No power light, tried two sockets.", "Hardware", "medium", "high")
-            lifecycle.escalate_ticket(
+            escalate_ticket(
                 ticket_id=broken.pk,
                 by=users["manager"],
                 to_tier=Tier.T4,

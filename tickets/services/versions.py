@@ -1,6 +1,6 @@
 """Optimistic concurrency for ticket edits: refuse a change built on an older read of the ticket.
 
-Every change of a ticket's own fields bumps ``Ticket.version`` (``lifecycle._touch``). A client
+Every change of a ticket's own fields bumps ``Ticket.version`` (``_common._touch``). A client
 that read version 4 sends it back with its edit (API ``If-Match``, the page's hidden ``version``
 field); if the ticket is at 5 by then, someone else changed it in between and the edit is
 refused instead of silently overwriting theirs. Sending no version skips the check.
@@ -17,7 +17,7 @@ from django.db import transaction
 from helpdesk.core.db import retry_on_conflict
 
 from ..models import Ticket
-from .lifecycle import _lock
+from ._common import _lock
 
 R = TypeVar("R")
 

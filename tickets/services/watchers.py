@@ -1,7 +1,7 @@
 """Adding watchers by what a person typed (the page's form and the API): one answer per role.
 
 The rule itself (who may add whom) is ``permissions.can_add_as_watcher``; the change is
-``lifecycle.add_watcher``. What this module adds is the lookup of the person and the answer:
+``claiming.add_watcher``. What this module adds is the lookup of the person and the answer:
 
 * whoever works the ticket names anyone by username or e-mail address and is told plainly
   when nobody has it or the rule refuses (staff see the people directory anyway);
@@ -20,7 +20,7 @@ from django.db.models import Q
 
 from .. import permissions
 from ..models import Ticket
-from .lifecycle import add_watcher
+from .claiming import add_watcher
 
 NOBODY = "Nobody with that username or e-mail address."
 
@@ -41,7 +41,7 @@ def add_watcher_by_address(*, ticket_id: int, by, who: str) -> str:
     ``ValidationError`` with the reason. For a requester, ``who`` must look like an e-mail
     address (``ValidationError`` otherwise, which says nothing about accounts); an unknown or
     refused address writes nothing and answers exactly as an added one.
-    Side effects: those of ``lifecycle.add_watcher`` when someone is added.
+    Side effects: those of ``claiming.add_watcher`` when someone is added.
     """
     ticket = Ticket.objects.select_related("requester").get(pk=ticket_id)
     text = (who or "").strip()

@@ -1,0 +1,122 @@
+"""The conversation on a ticket: public replies, a follow-up to a closed ticket, internal notes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+from django.utils import timezone
+
+from helpdesk.core import ratelimit
+from helpdesk.core.db import retry_on_conflict
+
+from .. import permissions
+from ..events import record_event
+from ..models import Channel, EventKind, MessageKind, Status, Ticket, TicketMessage
+from ._common import _clean_text, _lock, _notify, _require, _set_status, _touch
+from .attachments import store_attachments, validate_uploads
+from .creating import create_ticket
+from .status import _check_reopen_window, _reopen
+
+
+@retry_on_conflict
+def add_reply(
+    *, ticket_id: int, by, body: str, channel: str = Channel.PORTAL, uploads: Iterable[UploadedFile] = ()
+) -> TicketMessage:
+    """Post a public reply; it moves the ticket along the lifecycle as people expect.
+
+    * an agent's first public reply is the first response, and takes a new ticket to open;
+    * the requester's reply takes a ticket waiting for them back to open, and reopens a
+      resolved one inside the reopen window;
+    * the vendor's reply takes a ticket waiting for the vendor back to open;
+    * a reply to a closed ticket is refused: ``reply_to_closed`` starts a linked new ticket;
+    * past ``by``'s rate limit for replies it is refused (``RateLimited``) before anything is written.
+    """
+    body = _clean_text(body, "The reply")
+    uploads = validate_uploads(uploads)
+    ratelimit.enforce(ratelimit.REPLY, user=by, staff=permissions.is_staff_reader(by))
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        _require(permissions.can_reply(by, ticket))
+        if ticket.status == Status.CLOSED:
+            raise ValidationError("This ticket is closed; a reply starts a new ticket instead.")
+        is_worker = permissions.can_work(by, ticket)
+        requester_side = ticket.requester_id == by.pk or permissions.is_requester_side(by, ticket)
+        vendor_side = permissions.is_vendor_of(by, ticket)
+        message = TicketMessage.objects.create(
+            ticket=ticket, author=by, kind=MessageKind.PUBLIC, body=body, channel=channel, created_at=now
+        )
+        # Which side spoke decides the SLA response clocks (``sla`` reads it from the history).
+        side = "agent" if is_worker else "requester" if requester_side else "vendor" if vendor_side else "other"
+        record_event(ticket, EventKind.REPLIED, actor=by, at=now, data={"message": message.pk, "side": side})
+        changed = []
+        if is_worker:
+            if ticket.first_response_at is None:
+                ticket.first_response_at = now
+                changed.append("first_response_at")
+            if ticket.status == Status.NEW:
+                _set_status(ticket, Status.OPEN, by, now)
+                changed.append("status")
+        elif requester_side:
+            if ticket.status == Status.PENDING_REQUESTER:
+                _set_status(ticket, Status.OPEN, by, now)
+                changed.append("status")
+            elif ticket.status == Status.RESOLVED:
+                _check_reopen_window(ticket, now)
+                _reopen(ticket, by, now, reason="The requester replied.")
+                changed += ["status", "resolved_at"]
+        elif vendor_side and ticket.status == Status.PENDING_VENDOR:
+            _set_status(ticket, Status.OPEN, by, now)
+            changed.append("status")
+        _touch(ticket, now, *changed)
+        _notify(ticket, "reply", message_id=message.pk)
+        store_attachments(ticket=ticket, by=by, uploads=uploads, message=message)
+    return message
+
+
+@retry_on_conflict
+def reply_to_closed(*, ticket_id: int, by, body: str, channel: str = Channel.PORTAL) -> Ticket:
+    """A requester writing on a closed ticket gets a new ticket linked to the old one (DESIGN.md).
+
+    ``channel`` is where the follow-up came from (the portal, or e-mail for a mailed reply).
+    """
+    with transaction.atomic():
+        old = _lock(ticket_id)
+        if old.status != Status.CLOSED:
+            raise ValidationError("This ticket is not closed; reply on it directly.")
+        _require(old.requester_id == by.pk, "Only the requester can follow up on a closed ticket.")
+        new = create_ticket(
+            requester=by,
+            by=by,
+            subject=f"Follow-up to {old.reference}: {old.subject}"[:200],
+            description=body,
+            impact=old.impact,
+            urgency=old.urgency,
+            category=old.category if old.category and old.category.is_active else None,
+            channel=channel,
+        )
+        new.related.add(old)
+        record_event(new, EventKind.LINKED, actor=by, data={"related": old.pk, "why": "follow-up"})
+        record_event(old, EventKind.LINKED, actor=by, data={"related": new.pk, "why": "follow-up"})
+    return new
+
+
+@retry_on_conflict
+def add_note(*, ticket_id: int, by, body: str, uploads: Iterable[UploadedFile] = ()) -> TicketMessage:
+    """Add an internal note (agents only; never shown to requesters or vendors, nor its files)."""
+    body = _clean_text(body, "The note")
+    uploads = validate_uploads(uploads)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        _require(permissions.can_add_note(by, ticket))
+        message = TicketMessage.objects.create(
+            ticket=ticket, author=by, kind=MessageKind.INTERNAL, body=body, created_at=now
+        )
+        record_event(ticket, EventKind.NOTE_ADDED, actor=by, at=now, data={"message": message.pk}, internal=True)
+        _touch(ticket, now)
+        store_attachments(ticket=ticket, by=by, uploads=uploads, message=message)
+    return message
