@@ -18,6 +18,8 @@ from django.db.models import F, Q, QuerySet, Value
 from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
+from helpdesk.core.models import User
+
 from . import roles
 from .models import OPEN_STATUSES, Category, Channel, Priority, Status, Ticket, TierMembership, parse_reference
 
@@ -26,11 +28,14 @@ class CategoryChoiceField(forms.ModelChoiceField):
     """Categories labelled "Parent / Child" from a ``select_related("parent")`` queryset (no query per option)."""
 
     def label_from_instance(self, obj: Category) -> str:
-        return f"{obj.parent.name} / {obj.name}" if obj.parent_id else obj.name
+        parent = obj.parent  # None without a query when there is no parent
+        return f"{parent.name} / {obj.name}" if parent is not None else obj.name
 
 
 class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj) -> str:
+    """People, each shown by their display name."""
+
+    def label_from_instance(self, obj: User) -> str:
         return obj.display_name
 
 

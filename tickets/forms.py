@@ -6,11 +6,14 @@ its own ``auto_id`` so the ids in the page stay unique while the posted names st
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from . import roles
+from .filters import PersonChoiceField
 from .models import Category, Level, Priority, Status, Tier, Vendor, parse_reference
 
 # The words requesters are offered for impact and urgency, mapped to the Level the matrix uses.
@@ -77,7 +80,7 @@ class NewTicketForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = active_categories()
+        cast(forms.ModelChoiceField, self.fields["category"]).queryset = active_categories()
 
 
 class ReplyForm(forms.Form):
@@ -121,14 +124,14 @@ class VersionedForm(forms.Form):
 
 
 class AssignForm(VersionedForm):
-    assignee = forms.ModelChoiceField(
+    assignee = PersonChoiceField(
         queryset=get_user_model().objects.none(), required=False, label="Assignee", empty_label="Nobody"
     )
 
     def __init__(self, *args, tier: int, **kwargs):
         kwargs.setdefault("auto_id", "assign_%s")
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = (
+        cast(PersonChoiceField, self.fields["assignee"]).queryset = (
             get_user_model()
             .objects.filter(is_active=True)
             .filter(
@@ -137,7 +140,6 @@ class AssignForm(VersionedForm):
             .distinct()
             .order_by("first_name", "last_name", "username")
         )
-        self.fields["assignee"].label_from_instance = lambda user: user.display_name
 
 
 class StatusForm(VersionedForm):
@@ -178,7 +180,7 @@ class CategoryForm(VersionedForm):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "category_%s")
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = active_categories()
+        cast(forms.ModelChoiceField, self.fields["category"]).queryset = active_categories()
 
 
 AGENT_AND_VENDOR_TIERS = [Tier.T1, Tier.T2, Tier.T3, Tier.T4]
@@ -213,11 +215,12 @@ class EscalateForm(VersionedForm):
         kwargs.setdefault("auto_id", "escalate_%s")
         super().__init__(*args, **kwargs)
         # Every tier is accepted and the higher ones are offered: the service explains a wrong move.
-        self.fields["to_tier"].choices = _tier_choices(AGENT_AND_VENDOR_TIERS)
-        self.fields["to_tier"].widget.choices = _tier_choices(
+        to_tier = cast(forms.TypedChoiceField, self.fields["to_tier"])
+        to_tier.choices = _tier_choices(AGENT_AND_VENDOR_TIERS)
+        to_tier.widget.choices = _tier_choices(
             [t for t in AGENT_AND_VENDOR_TIERS if current_tier is None or t > current_tier]
         )
-        self.fields["vendor"].queryset = Vendor.objects.filter(is_active=True)
+        cast(forms.ModelChoiceField, self.fields["vendor"]).queryset = Vendor.objects.filter(is_active=True)
 
 
 class DeescalateForm(VersionedForm):
@@ -227,9 +230,10 @@ class DeescalateForm(VersionedForm):
     def __init__(self, *args, current_tier: int | None = None, **kwargs):
         kwargs.setdefault("auto_id", "deescalate_%s")
         super().__init__(*args, **kwargs)
-        self.fields["to_tier"].choices = _tier_choices(AGENT_AND_VENDOR_TIERS)
+        to_tier = cast(forms.TypedChoiceField, self.fields["to_tier"])
+        to_tier.choices = _tier_choices(AGENT_AND_VENDOR_TIERS)
         lower = [t for t in reversed(AGENT_AND_VENDOR_TIERS) if current_tier is None or t < current_tier]
-        self.fields["to_tier"].widget.choices = _tier_choices(lower)
+        to_tier.widget.choices = _tier_choices(lower)
 
 
 class NotifyManagersForm(forms.Form):

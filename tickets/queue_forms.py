@@ -5,6 +5,8 @@ They check the shape of the input only; the services decide what is allowed.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -51,10 +53,11 @@ class BulkActionForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["assignee"].queryset = workers()
+        cast(PersonChoiceField, self.fields["assignee"]).queryset = workers()
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         action = data.get("action")
         if action == BulkAction.ASSIGN and not data.get("assignee"):
             self.add_error("assignee", "Choose the agent to assign the tickets to.")
@@ -95,7 +98,7 @@ class PhoneCallForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("initial", {"impact": Level.MEDIUM, "urgency": Level.MEDIUM})
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = categories()
+        cast(CategoryChoiceField, self.fields["category"]).queryset = categories()
 
     def clean_requester(self):
         user = find_user(self.cleaned_data["requester"])
