@@ -14,7 +14,12 @@ Protocol (why a figure read from the rollup is never stale):
   A writer that changed data before the rebuild's snapshot but marks afterwards waits for the
   rebuild to commit and then inserts a fresh mark: the day is read live again.
 * Readers use a day's rollup only if it is built and has no dirty row (``kpis.sql._rows_cte``).
+
+The SQL here names its tables and columns from the models (``kpis.tables``).
 """
+
+# SQL here is assembled from the models' names only; every value is a bound parameter.
+# ruff: noqa: S608
 
 from __future__ import annotations
 
@@ -27,6 +32,8 @@ from helpdesk.core.db import retry_on_conflict
 
 from .kpis.definitions import MAX_DAYS
 from .kpis.sql import STORED_COLUMNS, _runs, live_daily_rows
+from .kpis.tables import DIRTY_DAY as D
+from .kpis.tables import ROLLUP_DAY as R
 from .models import DailyFigure
 
 # Closed days the beat task keeps built: a year-long custom period and its previous period.
@@ -42,10 +49,10 @@ def mark_days_dirty(first: dt.date, last: dt.date) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            """INSERT INTO reports_dirtyday (day, version)
-               SELECT g::date, 1 FROM generate_series(%s::date, %s::date, interval '1 day') AS g ORDER BY 1
-               ON CONFLICT (day) DO UPDATE SET version = reports_dirtyday.version + 1""",
-            [first, last],
+            f"""INSERT INTO {D.table} ({D.day}, {D.version})
+               SELECT g::date, 1 FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS g ORDER BY 1
+               ON CONFLICT ({D.day}) DO UPDATE SET {D.version} = {D.table}.{D.version} + 1""",
+            {"first": first, "last": last},
         )
 
 
@@ -74,12 +81,15 @@ def refresh_days(first: dt.date, last: dt.date, *, now: dt.datetime | None = Non
         )
         with connection.cursor() as cursor:
             cursor.execute(
-                """INSERT INTO reports_rollupday (day, deflections, built_at)
-                   SELECT g::date, 0, %s FROM generate_series(%s::date, %s::date, interval '1 day') AS g
-                   ON CONFLICT (day) DO UPDATE SET built_at = EXCLUDED.built_at""",
-                [now, first, last],
+                f"""INSERT INTO {R.table} ({R.day}, {R.deflections}, {R.built_at})
+                   SELECT g::date, 0, %(now)s
+                   FROM generate_series(%(first)s::date, %(last)s::date, interval '1 day') AS g
+                   ON CONFLICT ({R.day}) DO UPDATE SET {R.built_at} = EXCLUDED.{R.built_at}""",
+                {"now": now, "first": first, "last": last},
             )
-            cursor.execute("DELETE FROM reports_dirtyday WHERE day BETWEEN %s AND %s", [first, last])
+            cursor.execute(
+                f"DELETE FROM {D.table} WHERE {D.day} BETWEEN %(first)s AND %(last)s", {"first": first, "last": last}
+            )
     return len(rows)
 
 
@@ -90,10 +100,10 @@ def days_to_refresh(*, now: dt.datetime | None = None, horizon: int = HORIZON_DA
     oldest = yesterday - dt.timedelta(days=horizon - 1)
     with connection.cursor() as cursor:
         cursor.execute(
-            """SELECT day FROM reports_dirtyday WHERE day <= %(y)s
+            f"""SELECT {D.day} FROM {D.table} WHERE {D.day} <= %(y)s
                UNION
                SELECT g::date FROM generate_series(%(o)s::date, %(y)s::date, interval '1 day') AS g
-               WHERE NOT EXISTS (SELECT 1 FROM reports_rollupday r WHERE r.day = g::date)
+               WHERE NOT EXISTS (SELECT 1 FROM {R.table} r WHERE r.{R.day} = g::date)
                ORDER BY 1""",
             {"y": yesterday, "o": oldest},
         )
@@ -118,8 +128,8 @@ def rebuild_all(*, now: dt.datetime | None = None) -> dict[str, int]:
     """Recompute every built day (after ``sla_recompute`` or a calendar change rewrote old clocks)."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """INSERT INTO reports_dirtyday (day, version) SELECT day, 1 FROM reports_rollupday ORDER BY day
-               ON CONFLICT (day) DO UPDATE SET version = reports_dirtyday.version + 1"""
+            f"""INSERT INTO {D.table} ({D.day}, {D.version}) SELECT {R.day}, 1 FROM {R.table} ORDER BY {R.day}
+               ON CONFLICT ({D.day}) DO UPDATE SET {D.version} = {D.table}.{D.version} + 1"""
         )
     return refresh_rollup(now=now)
 

@@ -121,13 +121,15 @@ class Scope:
     channel: str | None = None
     priority: int | None = None
 
-    def sql(self, alias: str) -> tuple[str, list]:
-        parts, params = [], []
+    def sql(self, alias: str) -> tuple[str, dict[str, object]]:
+        """The condition on the rows ``alias`` (their columns named as ``DIMENSIONS``) and its parameters."""
+        parts: list[str] = []
+        params: dict[str, object] = {}
         for name in DIMENSIONS:
             value = getattr(self, name)
             if value is not None:
-                parts.append(f"{alias}.{name} = %s")
-                params.append(value)
+                parts.append(f"{alias}.{name} = %(scope_{name})s")
+                params[f"scope_{name}"] = value
         return (" AND ".join(parts) or "TRUE"), params
 
     def as_params(self) -> dict[str, str]:

@@ -5,12 +5,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from .definitions import AGE_BUCKETS, BACKLOG_COLUMNS, Period, Scope
-from .sql import _inline, _part_select, live_params
+from .sql import _part_select, live_params
 
 # list key -> (parts it reads, condition on their rows, label)
 TICKET_LISTS: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -41,25 +42,41 @@ TICKET_LISTS: dict[str, tuple[tuple[str, ...], str, str]] = {
 }
 
 
-def tickets_behind_sql(key: str, scope: Scope, period: Period, *, now: dt.datetime | None = None) -> tuple[str, list]:
+def tickets_behind_sql(
+    key: str, scope: Scope, period: Period, *, now: dt.datetime | None = None
+) -> tuple[str, list[object]]:
     """SQL (and parameters) of the ids of the tickets behind list ``key`` for ``scope`` and ``period``.
 
-    The same per-ticket rows the figures aggregate, filtered instead of summed.
+    The same per-ticket rows the figures aggregate, filtered instead of summed. The parameters
+    are positional because the pages put the statement in ``RawSQL`` (see ``_positional``).
     """
     if key not in TICKET_LISTS:
         raise ValidationError({"figure": [f"Unknown figure “{key}”."]})
     parts, condition, _ = TICKET_LISTS[key]
     now = now or timezone.now()
-    named = live_params(period.first, period.last, now)
-    params: list = []
-    union = " UNION ALL ".join(_inline(_part_select(name, with_ticket=True), named, params) for name in parts)
-    where = _inline(condition, named, params)
     scope_sql, scope_params = scope.sql("p")
-    params += [period.first, period.last, *scope_params]
-    return (
-        f"SELECT DISTINCT p.ticket_id FROM ({union}) p WHERE {where} AND p.day BETWEEN %s AND %s AND {scope_sql}",
-        params,
+    named = {**live_params(period.first, period.last, now), **scope_params}
+    union = " UNION ALL ".join(_part_select(name, with_ticket=True) for name in parts)
+    sql = (
+        f"SELECT DISTINCT p.ticket_id FROM ({union}) p "
+        f"WHERE {condition} AND p.day BETWEEN %(first)s AND %(last)s AND {scope_sql}"
     )
+    return _positional(sql, named)
+
+
+def _positional(sql: str, named: dict[str, object]) -> tuple[str, list[object]]:
+    """``sql`` written with ``%(name)s`` parameters, turned into ``%s`` ones and their list of values.
+
+    ``RawSQL`` becomes part of an ORM statement whose other parameters are positional, so it
+    cannot take named ones: the statement is written with names and converted here, once.
+    """
+    params: list[object] = []
+
+    def replace(match: re.Match[str]) -> str:
+        params.append(named[match.group(1)])
+        return "%s"
+
+    return re.sub(r"%\((\w+)\)s", replace, sql), params
 
 
 def ticket_list_label(key: str) -> str:

@@ -30,7 +30,7 @@ def _medians(scope_sql: str, *, with_rolled: bool) -> str:
     their middle (``with_rolled``; else NULL and the rollup rows are not read: their window comes
     from the cache). The median of rollup + live values is then found in Python from the window
     and the live values alone (``_window_median``), so a cached window spares sorting the period.
-    Takes the period's first day, then the scope parameters, once per array.
+    Reads the parameters ``period_first`` (the period's first day) and those of ``scope_sql``.
     """
     buckets = {"current": "x.cur", "previous": "NOT x.cur"}
     selects = []
@@ -53,7 +53,8 @@ def _medians(scope_sql: str, *, with_rolled: bool) -> str:
         only_live = "" if with_rolled else " AND NOT r.rolled"
         selects.append(
             f"(SELECT {', '.join(cols)} FROM (SELECT {', '.join(aggs)} FROM ("
-            f"SELECT r.day >= %s AS cur, r.rolled, unnest(r.{array}) AS v FROM rows r WHERE {scope_sql}{only_live}"
+            f"SELECT r.day >= %(period_first)s AS cur, r.rolled, unnest(r.{array}) AS v "
+            f"FROM rows r WHERE {scope_sql}{only_live}"
             f") x) a) AS {name}"
         )
     values = ", ".join(

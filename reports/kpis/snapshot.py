@@ -15,6 +15,7 @@ from django.utils import timezone
 from .definitions import AGE_BUCKETS, BACKLOG_COLUMNS, COUNT_COLUMNS, DIMENSIONS, SUM_COLUMNS, Period, Scope, day_start
 from .medians import MEDIAN_CACHE_SECONDS, MEDIANS, _median_cache_key, _median_columns, _medians, _window_median
 from .sql import _rows_cte, _sums
+from .tables import DEFLECTION
 
 
 @dataclass
@@ -57,13 +58,14 @@ def _read(scope: Scope, period: Period, now: dt.datetime, *, use_rollup: bool, r
     key = _median_cache_key(scope, previous.first, period.first, period.last, clean) if clean else None
     windows = None if (key is None or refresh) else cache.get(key)
     scope_sql, scope_params = scope.sql("r")
+    params.update(scope_params, period_first=period.first, period_last=period.last, previous_last=previous.last)
     median_columns = _median_columns()
     nulls = ", ".join(["NULL"] * len(median_columns))
     sql = f"""
     WITH rows AS MATERIALIZED ({rows_sql}),
     srows AS MATERIALIZED (
         SELECT {", ".join("r." + c for c in ["day", *DIMENSIONS, *COUNT_COLUMNS, *SUM_COLUMNS])},
-               CASE WHEN r.day >= %s THEN 'current' ELSE 'previous' END AS bucket
+               CASE WHEN r.day >= %(period_first)s THEN 'current' ELSE 'previous' END AS bucket
         FROM rows r WHERE {scope_sql}
     ),
     cur AS MATERIALIZED (SELECT * FROM srows WHERE bucket = 'current'),
@@ -73,11 +75,13 @@ def _read(scope: Scope, period: Period, now: dt.datetime, *, use_rollup: bool, r
     agents AS (SELECT 'agent' AS grp, COALESCE(assignee_id::text, '') AS k, {_sums()} FROM cur GROUP BY assignee_id),
     tiers AS (SELECT 'tier' AS grp, tier::text AS k, {_sums()} FROM cur GROUP BY tier),
     last_agent AS (SELECT 'last_agent' AS grp, COALESCE(assignee_id::text, '') AS k, {_sums()}
-                   FROM srows WHERE day = %s GROUP BY assignee_id),
-    last_tier AS (SELECT 'last_tier' AS grp, tier::text AS k, {_sums()} FROM srows WHERE day = %s GROUP BY tier),
-    prev_last AS (SELECT 'prev_last' AS grp, '' AS k, {_sums()} FROM srows WHERE day = %s),
+                   FROM srows WHERE day = %(period_last)s GROUP BY assignee_id),
+    last_tier AS (SELECT 'last_tier' AS grp, tier::text AS k, {_sums()}
+                  FROM srows WHERE day = %(period_last)s GROUP BY tier),
+    prev_last AS (SELECT 'prev_last' AS grp, '' AS k, {_sums()} FROM srows WHERE day = %(previous_last)s),
     channels AS (SELECT 'channel' AS grp, bucket || ':' || channel AS k, {_sums()} FROM srows GROUP BY bucket, channel),
-    portal AS (SELECT 'portal' AS grp, CASE WHEN day >= %s THEN day::text ELSE 'previous' END AS k, {_sums()}
+    portal AS (SELECT 'portal' AS grp, CASE WHEN day >= %(period_first)s THEN day::text ELSE 'previous' END AS k,
+                      {_sums()}
                FROM rows WHERE channel = 'portal' GROUP BY 2)
     SELECT a.*, {", ".join("m." + c for c in median_columns)}
       FROM totals a LEFT JOIN totals_m m USING (k)
@@ -90,26 +94,26 @@ def _read(scope: Scope, period: Period, now: dt.datetime, *, use_rollup: bool, r
     UNION ALL SELECT a.*, {nulls} FROM channels a
     UNION ALL SELECT a.*, {nulls} FROM portal a
     """
-    all_params = [*params, period.first, *scope_params, *[period.first, *scope_params] * len(MEDIANS)]
-    all_params += [period.last, period.last, previous.last, period.first]
-    deflection_sql = """
-        SELECT CASE WHEN d.created_at >= %s THEN ((d.created_at AT TIME ZONE %s)::date)::text ELSE 'previous' END,
+    created_at = f"d.{DEFLECTION.created_at}"
+    deflection_sql = f"""
+        SELECT CASE WHEN {created_at} >= %(first)s THEN (({created_at} AT TIME ZONE %(tz)s)::date)::text
+                    ELSE 'previous' END,
                count(*)
-        FROM knowledgebase_deflection d WHERE d.created_at >= %s AND d.created_at < %s AND d.created_at <= %s
+        FROM {DEFLECTION.table} d WHERE {created_at} >= %(lo)s AND {created_at} < %(hi)s AND {created_at} <= %(now)s
         GROUP BY 1"""
     with connection.cursor() as cursor:
-        cursor.execute(sql, all_params)
+        cursor.execute(sql, params)
         names = [c.name for c in cursor.description]
         result = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
         cursor.execute(
             deflection_sql,
-            [
-                day_start(period.first),
-                settings.TIME_ZONE,
-                day_start(previous.first),
-                day_start(period.last + dt.timedelta(days=1)),
-                now,
-            ],
+            {
+                "first": day_start(period.first),
+                "tz": settings.TIME_ZONE,
+                "lo": day_start(previous.first),
+                "hi": day_start(period.last + dt.timedelta(days=1)),
+                "now": now,
+            },
         )
         deflection_rows = dict(cursor.fetchall())
     fresh = windows is None

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from django.conf import settings
 from django.db import connection
@@ -20,6 +21,7 @@ from .definitions import (
     VALUE_OF_ARRAY,
     day_start,
 )
+from .tables import CLOCK, DAILY_FIGURE, DIRTY_DAY, EVENT, ROLLUP_DAY, SURVEY, TICKET
 
 _TZ = "%(tz)s"
 
@@ -31,8 +33,9 @@ def _day(expr: str) -> str:
 _SIDE = "COALESCE({e}.data->>'side', CASE WHEN {e}.actor_id = t.requester_id THEN 'requester' ELSE 'agent' END)"
 # Where a response/resolution clock is placed in time (see the module docstring); an expression
 # index on it (migration 0002) finds a day's clocks without reading the whole table.
-CLOCK_PLACED = "(CASE WHEN c.state = 'met' AND c.due_at IS NULL THEN c.ended_at ELSE c.due_at END)"
-CLOCK_MET = "(c.state = 'met' AND c.due_at IS NULL)"
+_STATE, _DUE, _ENDED = CLOCK.state, CLOCK.due_at, CLOCK.ended_at
+CLOCK_PLACED = f"(CASE WHEN c.{_STATE} = 'met' AND c.{_DUE} IS NULL THEN c.{_ENDED} ELSE c.{_DUE} END)"
+CLOCK_MET = f"(c.{_STATE} = 'met' AND c.{_DUE} IS NULL)"
 
 
 def _bucket(age: str) -> dict[str, str]:
@@ -48,31 +51,32 @@ def _parts() -> dict[str, tuple[str, str, dict[str, str]]]:
     """Per-ticket rows of each component: (FROM ... WHERE ..., day expression, column expressions).
 
     Every part reads ``t`` (the ticket) for the scope attributes; ``%(lo)s``/``%(hi)s`` bound the
-    placing timestamp, ``%(now)s`` is now.
+    placing timestamp, ``%(now)s`` is now. Table and column names come from ``tables``.
     """
+    T, E, C, S = TICKET, EVENT, CLOCK, SURVEY
     # The tier moves of the tickets created in the range, grouped once (not a subquery per
     # ticket: PostgreSQL cannot decorrelate a LATERAL, and a busy day has tens of thousands).
-    tier_events = """
+    tier_events = f"""
         LEFT JOIN (
-            SELECT e.ticket_id,
-                   bool_or(e.kind = 'escalated') AS esc,
-                   bool_or(e.kind = 'escalated' AND (e.data->>'from')::int = 1) AS f1,
-                   bool_or(e.kind = 'escalated' AND (e.data->>'from')::int = 2) AS f2,
-                   bool_or(e.kind = 'escalated' AND (e.data->>'from')::int = 3) AS f3,
+            SELECT e.{E.ticket_id},
+                   bool_or(e.{E.kind} = 'escalated') AS esc,
+                   bool_or(e.{E.kind} = 'escalated' AND (e.data->>'from')::int = 1) AS f1,
+                   bool_or(e.{E.kind} = 'escalated' AND (e.data->>'from')::int = 2) AS f2,
+                   bool_or(e.{E.kind} = 'escalated' AND (e.data->>'from')::int = 3) AS f3,
                    bool_or((e.data->>'to')::int = 1) AS t1,
                    bool_or((e.data->>'to')::int = 2) AS t2,
                    bool_or((e.data->>'to')::int = 3) AS t3,
-                   (array_agg((e.data->>'from')::int ORDER BY e.at, e.id))[1] AS first_from
-            FROM tickets_ticketevent e
-            JOIN tickets_ticket moved ON moved.id = e.ticket_id
-            WHERE e.kind IN ('escalated', 'deescalated')
-              AND moved.created_at >= %(lo)s AND moved.created_at < %(hi)s
-            GROUP BY e.ticket_id
-        ) m ON m.ticket_id = t.id"""
-    initial = "COALESCE(m.first_from, t.tier)"
+                   (array_agg((e.data->>'from')::int ORDER BY e.{E.at}, e.{E.id}))[1] AS first_from
+            FROM {E.table} e
+            JOIN {T.table} moved ON moved.{T.id} = e.{E.ticket_id}
+            WHERE e.{E.kind} IN ('escalated', 'deescalated')
+              AND moved.{T.created_at} >= %(lo)s AND moved.{T.created_at} < %(hi)s
+            GROUP BY e.{E.ticket_id}
+        ) m ON m.{E.ticket_id} = t.{T.id}"""
+    initial = f"COALESCE(m.first_from, t.{T.tier})"
     created = (
-        f"FROM tickets_ticket t {tier_events} WHERE t.created_at >= %(lo)s AND t.created_at < %(hi)s",
-        _day("t.created_at"),
+        f"FROM {T.table} t {tier_events} WHERE t.{T.created_at} >= %(lo)s AND t.{T.created_at} < %(hi)s",
+        _day(f"t.{T.created_at}"),
         {
             "created": "1",
             "escalated": "COALESCE(m.esc, false)::int",
@@ -80,43 +84,44 @@ def _parts() -> dict[str, tuple[str, str, dict[str, str]]]:
             **{f"esc_from_{k}": f"COALESCE(m.f{k}, false)::int" for k in (1, 2, 3)},
         },
     )
-    wall = "extract(epoch FROM c.ended_at - t.created_at)"
+    wall = f"extract(epoch FROM c.{C.ended_at} - t.{T.created_at})"
     frt = (
-        "FROM sla_clock c JOIN tickets_ticket t ON t.id = c.ticket_id "
-        "WHERE c.metric = 'first_response' AND c.cycle = 1 AND c.state = 'met' "
-        "AND c.ended_at >= %(lo)s AND c.ended_at < %(hi)s",
-        _day("c.ended_at"),
+        f"FROM {C.table} c JOIN {T.table} t ON t.{T.id} = c.{C.ticket_id} "
+        f"WHERE c.{C.metric} = 'first_response' AND c.{C.cycle} = 1 AND c.{C.state} = 'met' "
+        f"AND c.{C.ended_at} >= %(lo)s AND c.{C.ended_at} < %(hi)s",
+        _day(f"c.{C.ended_at}"),
         {
             "frt_n": "1",
-            "frt_sum": "c.accrued_seconds::numeric",
+            "frt_sum": f"c.{C.accrued_seconds}::numeric",
             "frt_wall_sum": f"{wall}::numeric",
-            "frt_value": "c.accrued_seconds",
+            "frt_value": f"c.{C.accrued_seconds}",
             "frt_wall_value": f"{wall}::float8",
         },
     )
     resolution = (
-        "FROM sla_clock c JOIN tickets_ticket t ON t.id = c.ticket_id "
-        "WHERE c.metric = 'resolution' AND c.cycle = 1 AND c.state = 'met' "
-        "AND c.ended_at >= %(lo)s AND c.ended_at < %(hi)s",
-        _day("c.ended_at"),
-        {"res_n": "1", "res_sum": "c.accrued_seconds::numeric", "res_value": "c.accrued_seconds"},
+        f"FROM {C.table} c JOIN {T.table} t ON t.{T.id} = c.{C.ticket_id} "
+        f"WHERE c.{C.metric} = 'resolution' AND c.{C.cycle} = 1 AND c.{C.state} = 'met' "
+        f"AND c.{C.ended_at} >= %(lo)s AND c.{C.ended_at} < %(hi)s",
+        _day(f"c.{C.ended_at}"),
+        {"res_n": "1", "res_sum": f"c.{C.accrued_seconds}::numeric", "res_value": f"c.{C.accrued_seconds}"},
     )
     requester_after = f"""EXISTS (
-            SELECT 1 FROM tickets_ticketevent q
-            WHERE q.ticket_id = t.id AND q.kind = 'replied' AND {_SIDE.format(e="q")} = 'requester'
-              AND q.at > f.first_agent AND q.at < r.at)"""
+            SELECT 1 FROM {E.table} q
+            WHERE q.{E.ticket_id} = t.{T.id} AND q.{E.kind} = 'replied' AND {_SIDE.format(e="q")} = 'requester'
+              AND q.{E.at} > f.first_agent AND q.{E.at} < r.{E.at})"""
     resolved = (
-        f"""FROM tickets_ticketevent r JOIN tickets_ticket t ON t.id = r.ticket_id
+        f"""FROM {E.table} r JOIN {T.table} t ON t.{T.id} = r.{E.ticket_id}
         LEFT JOIN LATERAL (
-            SELECT bool_or(e.kind = 'escalated') AS esc, bool_or(e.kind = 'reopened') AS reo,
-                   min(e.at) FILTER (WHERE e.kind = 'replied' AND {_SIDE.format(e="e")} = 'agent') AS first_agent
-            FROM tickets_ticketevent e
-            WHERE e.ticket_id = t.id AND e.kind IN ('escalated', 'reopened', 'replied')
+            SELECT bool_or(e.{E.kind} = 'escalated') AS esc, bool_or(e.{E.kind} = 'reopened') AS reo,
+                   min(e.{E.at}) FILTER (WHERE e.{E.kind} = 'replied' AND {_SIDE.format(e="e")} = 'agent')
+                       AS first_agent
+            FROM {E.table} e
+            WHERE e.{E.ticket_id} = t.{T.id} AND e.{E.kind} IN ('escalated', 'reopened', 'replied')
         ) f ON TRUE
-        WHERE r.kind = 'resolved' AND r.at >= %(lo)s AND r.at < %(hi)s
-          AND NOT EXISTS (SELECT 1 FROM tickets_ticketevent p WHERE p.ticket_id = r.ticket_id
-                          AND p.kind = 'resolved' AND (p.at, p.id) < (r.at, r.id))""",
-        _day("r.at"),
+        WHERE r.{E.kind} = 'resolved' AND r.{E.at} >= %(lo)s AND r.{E.at} < %(hi)s
+          AND NOT EXISTS (SELECT 1 FROM {E.table} p WHERE p.{E.ticket_id} = r.{E.ticket_id}
+                          AND p.{E.kind} = 'resolved' AND (p.{E.at}, p.{E.id}) < (r.{E.at}, r.{E.id}))""",
+        _day(f"r.{E.at}"),
         {
             "resolved": "1",
             "fcr": f"(NOT COALESCE(f.esc, false) AND NOT COALESCE(f.reo, false) AND NOT {requester_after})::int",
@@ -124,56 +129,59 @@ def _parts() -> dict[str, tuple[str, str, dict[str, str]]]:
         },
     )
     sla = (
-        f"FROM sla_clock c JOIN tickets_ticket t ON t.id = c.ticket_id "
-        f"WHERE c.metric IN ('first_response', 'next_response', 'resolution') "
+        f"FROM {C.table} c JOIN {T.table} t ON t.{T.id} = c.{C.ticket_id} "
+        f"WHERE c.{C.metric} IN ('first_response', 'next_response', 'resolution') "
         f"AND {CLOCK_PLACED} >= %(lo)s AND {CLOCK_PLACED} < %(hi)s AND {CLOCK_PLACED} <= %(now)s",
         _day(CLOCK_PLACED),
         {
-            "resp_due": "(c.metric <> 'resolution')::int",
-            "resp_met": f"(c.metric <> 'resolution' AND {CLOCK_MET})::int",
-            "res_due": "(c.metric = 'resolution')::int",
-            "res_met": f"(c.metric = 'resolution' AND {CLOCK_MET})::int",
+            "resp_due": f"(c.{C.metric} <> 'resolution')::int",
+            "resp_met": f"(c.{C.metric} <> 'resolution' AND {CLOCK_MET})::int",
+            "res_due": f"(c.{C.metric} = 'resolution')::int",
+            "res_met": f"(c.{C.metric} = 'resolution' AND {CLOCK_MET})::int",
         },
     )
     surveys = (
-        "FROM reports_survey s JOIN tickets_ticket t ON t.id = s.ticket_id "
-        "WHERE s.resolved_at >= %(lo)s AND s.resolved_at < %(hi)s",
-        _day("s.resolved_at"),
+        f"FROM {S.table} s JOIN {T.table} t ON t.{T.id} = s.{S.ticket_id} "
+        f"WHERE s.{S.resolved_at} >= %(lo)s AND s.{S.resolved_at} < %(hi)s",
+        _day(f"s.{S.resolved_at}"),
         {
             "surveys": "1",
-            "answered": "(s.score IS NOT NULL)::int",
-            "happy": "(s.score >= 4)::int",
-            "score_sum": "COALESCE(s.score, 0)",
+            "answered": f"(s.{S.score} IS NOT NULL)::int",
+            "happy": f"(s.{S.score} >= 4)::int",
+            "score_sum": f"COALESCE(s.{S.score}, 0)",
         },
     )
     # Backlog now (today's row): the current status is the status at this instant.
     # The ages are compared as creation times against now minus 1/3/7 days (exact durations,
     # computed in Python): the same buckets as ``_bucket``, without interval arithmetic per ticket.
+    created_at = f"t.{T.created_at}"
     backlog_now = (
-        "FROM tickets_ticket t WHERE %(today_live)s AND t.status IN %(open_statuses)s AND t.created_at < %(now)s",
+        f"FROM {T.table} t WHERE %(today_live)s AND t.{T.status} IN %(open_statuses)s AND {created_at} < %(now)s",
         "%(today)s::date",
         {
-            "backlog_1d": "(t.created_at > %(now_1d)s)::int",
-            "backlog_3d": "(t.created_at <= %(now_1d)s AND t.created_at > %(now_3d)s)::int",
-            "backlog_7d": "(t.created_at <= %(now_3d)s AND t.created_at > %(now_7d)s)::int",
-            "backlog_old": "(t.created_at <= %(now_7d)s)::int",
+            "backlog_1d": f"({created_at} > %(now_1d)s)::int",
+            "backlog_3d": f"({created_at} <= %(now_1d)s AND {created_at} > %(now_3d)s)::int",
+            "backlog_7d": f"({created_at} <= %(now_3d)s AND {created_at} > %(now_7d)s)::int",
+            "backlog_old": f"({created_at} <= %(now_7d)s)::int",
         },
     )
     # Backlog at the end of past days: open spans rebuilt from the status changes of the tickets
     # that can have been open then (open now, or last resolved at or after the first instant).
+    # The subquery keeps the ticket's column names, so the outer query reads it as ``t`` too.
+    ticket_columns = ", ".join(f"t.{T.column(name)}" for name in ["id", "created_at", *DIMENSIONS])
     backlog_past = (
         f"""FROM (
-            SELECT t.id, t.created_at, t.tier, t.category_id, t.assignee_id, t.channel, t.priority
-            FROM tickets_ticket t
-            WHERE %(past_hi)s IS NOT NULL AND t.created_at < %(past_hi)s
-              AND (t.status IN %(open_statuses)s OR t.resolved_at >= %(past_lo)s)
+            SELECT {ticket_columns}
+            FROM {T.table} t
+            WHERE %(past_hi)s IS NOT NULL AND t.{T.created_at} < %(past_hi)s
+              AND (t.{T.status} IN %(open_statuses)s OR t.{T.resolved_at} >= %(past_lo)s)
         ) t
         JOIN LATERAL (
             SELECT x.status, x.at AS since, lead(x.at) OVER (ORDER BY x.at, x.eid) AS until
-            FROM (SELECT 'new' AS status, t.created_at AS at, 0::bigint AS eid
+            FROM (SELECT 'new' AS status, t.{T.created_at} AS at, 0::bigint AS eid
                   UNION ALL
-                  SELECT e.data->>'to', e.at, e.id FROM tickets_ticketevent e
-                  WHERE e.ticket_id = t.id AND e.kind = 'status_changed' AND e.at < %(past_hi)s) x
+                  SELECT e.data->>'to', e.{E.at}, e.{E.id} FROM {E.table} e
+                  WHERE e.{E.ticket_id} = t.{T.id} AND e.{E.kind} = 'status_changed' AND e.{E.at} < %(past_hi)s) x
         ) s ON TRUE
         CROSS JOIN LATERAL generate_series(
             GREATEST({_day("s.since")}, %(past_first)s::date),
@@ -181,7 +189,7 @@ def _parts() -> dict[str, tuple[str, str, dict[str, str]]]:
             interval '1 day') AS g(d)
         WHERE s.status IN %(open_statuses)s""",
         "g.d::date",
-        _bucket(f"(((g.d::date + 1)::timestamp AT TIME ZONE {_TZ}) - t.created_at)"),
+        _bucket(f"(((g.d::date + 1)::timestamp AT TIME ZONE {_TZ}) - t.{T.created_at})"),
     )
     return {
         "created": created,
@@ -211,8 +219,8 @@ def _part_select(name: str, *, with_ticket: bool = False) -> str:
             cols.append(f"NULL::float8 AS {column}")
         else:
             cols.append(f"0 AS {column}")
-    ticket = "t.id AS ticket_id, " if with_ticket else ""
-    dims = ", ".join(f"t.{d}" for d in DIMENSIONS)
+    ticket = f"t.{TICKET.id} AS ticket_id, " if with_ticket else ""
+    dims = ", ".join(f"t.{TICKET.column(d)} AS {d}" for d in DIMENSIONS)
     return f"SELECT {day} AS day, {ticket}{dims}, {', '.join(cols)} {body}"
 
 
@@ -300,24 +308,26 @@ def live_daily_rows(first: dt.date, last: dt.date, now: dt.datetime | None = Non
 
 def _rows_cte(
     period_first: dt.date, period_last: dt.date, now: dt.datetime, *, use_rollup: bool
-) -> tuple[str, list, list[tuple]]:
+) -> tuple[str, dict[str, object], list[tuple[dt.date, int]]]:
     """SQL of every daily row of ``period_first``..``period_last`` (unscoped): rollup where clean, else live.
 
-    The rows carry ``rolled`` (read from the rollup, not computed live). Also returns the clean
-    days with the highest id of their stored rows: a rebuilt day gets new ids, so the list names
-    exactly the stored data read (the key of the cached median windows).
+    The rows carry ``rolled`` (read from the rollup, not computed live). Also returns the
+    statement's named parameters and the clean days with the highest id of their stored rows: a
+    rebuilt day gets new ids, so the list names exactly the stored data read (the key of the
+    cached median windows).
     """
-    params: list = []
-    clean: list[tuple] = []
+    F, R, D = DAILY_FIGURE, ROLLUP_DAY, DIRTY_DAY
+    params: dict[str, object] = {}
+    clean: list[tuple[dt.date, int]] = []
     if use_rollup:
         with connection.cursor() as cursor:
             cursor.execute(
-                """SELECT r.day, (SELECT max(f.id) FROM reports_dailyfigure f WHERE f.day = r.day)
-                   FROM reports_rollupday r
-                   WHERE r.day BETWEEN %s AND %s
-                     AND NOT EXISTS (SELECT 1 FROM reports_dirtyday x WHERE x.day = r.day)
-                   ORDER BY r.day""",
-                [period_first, min(period_last, timezone.localdate(now) - dt.timedelta(days=1))],
+                f"""SELECT r.{R.day}, (SELECT max(f.{F.id}) FROM {F.table} f WHERE f.{F.day} = r.{R.day})
+                   FROM {R.table} r
+                   WHERE r.{R.day} BETWEEN %(first)s AND %(last)s
+                     AND NOT EXISTS (SELECT 1 FROM {D.table} x WHERE x.{D.day} = r.{R.day})
+                   ORDER BY r.{R.day}""",
+                {"first": period_first, "last": min(period_last, timezone.localdate(now) - dt.timedelta(days=1))},
             )
             clean = cursor.fetchall()
     clean_days = [day for day, _ in clean]
@@ -326,32 +336,40 @@ def _rows_cte(
     selects = []
     if clean:
         selects.append(
-            f"SELECT {', '.join(STORED_COLUMNS)}, true AS rolled FROM reports_dailyfigure "
-            "WHERE day BETWEEN %s AND %s AND day = ANY(%s) "
+            f"SELECT {_stored_columns()}, true AS rolled FROM {F.table} f "
+            f"WHERE f.{F.day} BETWEEN %(clean_first)s AND %(clean_last)s AND f.{F.day} = ANY(%(clean_days)s) "
             # Outside a repeatable-read snapshot, a change committed after the clean-day check
             # marks the day dirty: skip it here too.
-            "AND NOT EXISTS (SELECT 1 FROM reports_dirtyday x WHERE x.day = reports_dailyfigure.day)"
+            f"AND NOT EXISTS (SELECT 1 FROM {D.table} x WHERE x.{D.day} = f.{F.day})"
         )
-        params += [min(clean_days), max(clean_days), clean_days]
-    for first, last in _runs(live_days):
-        live = _inline(LIVE_DAILY_SQL, live_params(first, last, now), params)
+        params.update(clean_first=min(clean_days), clean_last=max(clean_days), clean_days=clean_days)
+    for number, (first, last) in enumerate(_runs(live_days)):
+        live = _prefixed(LIVE_DAILY_SQL, live_params(first, last, now), f"run{number}_", params)
         selects.append(f"SELECT *, false AS rolled FROM ({live}) live")
     return " UNION ALL ".join(selects) or _empty_rows(), params, clean
 
 
+def _stored_columns() -> str:
+    """The ``STORED_COLUMNS`` of ``DailyFigure`` (aliased ``f``), named as the live SQL names them."""
+    return ", ".join(f"f.{DAILY_FIGURE.column(c)} AS {c}" for c in STORED_COLUMNS)
+
+
 def _empty_rows() -> str:
-    return f"SELECT {', '.join(STORED_COLUMNS)}, true AS rolled FROM reports_dailyfigure WHERE FALSE"
+    return f"SELECT {_stored_columns()}, true AS rolled FROM {DAILY_FIGURE.table} f WHERE FALSE"
 
 
-def _inline(sql: str, named: dict, params: list) -> str:
-    """Turn a ``%(name)s`` statement into a positional one appended to ``params``."""
-    import re
+def _prefixed(sql: str, named: dict[str, object], prefix: str, params: dict[str, object]) -> str:
+    """``sql`` with every ``%(name)s`` renamed ``%(<prefix>name)s``, its value added to ``params``.
 
-    def replace(match):
-        params.append(named[match.group(1)])
-        return "%s"
+    So one statement can hold the live SQL several times, each time with its own values.
+    """
 
-    return re.sub(r"%\((\w+)\)s", replace, sql)
+    def rename(match: re.Match[str]) -> str:
+        name = prefix + match.group(1)
+        params[name] = named[match.group(1)]
+        return f"%({name})s"
+
+    return re.sub(r"%\((\w+)\)s", rename, sql)
 
 
 def _days(first: dt.date, last: dt.date) -> list[dt.date]:

@@ -1,0 +1,51 @@
+"""The SQL names of the tables the KPI SQL reads, taken from the models' ``_meta``.
+
+The SQL is built from these at import, so a renamed table or column changes the SQL with it,
+and a removed or renamed field raises ``FieldDoesNotExist`` as soon as ``reports.kpis`` is
+imported (in every test), not when a query runs in production.
+"""
+
+from __future__ import annotations
+
+from django.db import connection, models
+
+from knowledgebase.models import Deflection
+from sla.models import Clock
+from tickets.models import Ticket, TicketEvent
+
+from ..models import DailyFigure, DirtyDay, RollupDay, Survey
+
+
+class Names:
+    """The quoted table name (``table``) and column names of one model.
+
+    ``TICKET.created_at`` is the quoted column of the field ``created_at``; a foreign key is
+    named by its attname (``EVENT.ticket_id``). ``column(name)`` does the same for a name held
+    in a variable.
+    """
+
+    def __init__(self, model: type[models.Model]) -> None:
+        self._meta = model._meta
+        self.table = connection.ops.quote_name(model._meta.db_table)
+
+    def column(self, name: str) -> str:
+        field = self._meta.get_field(name)
+        if not isinstance(field, models.Field) or not field.concrete:
+            raise ValueError(f"{self._meta.label}.{name} is not a column.")
+        return connection.ops.quote_name(field.column)
+
+    def __getattr__(self, name: str) -> str:
+        # Called only for names that are not attributes (``table``, ``column``, ``_meta``).
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self.column(name)
+
+
+TICKET = Names(Ticket)
+EVENT = Names(TicketEvent)
+CLOCK = Names(Clock)
+DEFLECTION = Names(Deflection)
+SURVEY = Names(Survey)
+DAILY_FIGURE = Names(DailyFigure)
+ROLLUP_DAY = Names(RollupDay)
+DIRTY_DAY = Names(DirtyDay)
