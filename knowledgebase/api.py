@@ -18,6 +18,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from helpdesk.core.api import EMPTY_MEANS_ABSENT, StrictPageSize, ValidatedInput, error_responses, require
+from helpdesk.core.models import User
 from helpdesk.core.serializers import EmptyInput
 
 from . import permissions, search, services
@@ -92,7 +93,8 @@ class ArticleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Validated
 
     def get_queryset(self) -> QuerySet[Article]:
         user = self.request.user
-        if permissions.can_write(user):
+        # Signed in here (IsAuthenticated); the schema generator asks with an anonymous user.
+        if isinstance(user, User) and permissions.can_write(user):
             articles = permissions.writable_articles(user)
             wanted = self.request.query_params.get("status")
             if self.action == "list" and wanted:
@@ -259,6 +261,7 @@ class SearchView(generics.GenericAPIView):
     def get(self, request):
         parsed = _parsed_query(request)
         page = self.paginate_queryset(search.search_versions(request.user, parsed))
+        assert page is not None  # pagination_class is set
         for version in page:
             version.title_html = search.highlight(version.title_marked)
             version.snippet_html = search.highlight(version.snippet_marked)

@@ -7,6 +7,8 @@ article whose title exists is left alone.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -22,7 +24,7 @@ CATEGORIES = [
     ("software", "Software", "Installing and updating applications", 60),
 ]
 
-ARTICLES = [
+ARTICLES: list[dict[str, Any]] = [
     {
         "category": "accounts",
         "title": "Reset your password yourself",

@@ -38,7 +38,9 @@ class ArticleForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["category"].queryset = Category.objects.order_by("position", "name")
+        category = self.fields["category"]
+        assert isinstance(category, forms.ModelChoiceField)  # declared above
+        category.queryset = Category.objects.order_by("position", "name")
 
     @classmethod
     def for_article(cls, article: Article) -> ArticleForm:

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
+from helpdesk.core.models import User
 from tickets.services import clean_filename, validate_uploads
 from tickets.services.attachments import sniff_content_type
 
@@ -22,7 +23,7 @@ IMAGE_TYPES = {"image/png": "PNG", "image/jpeg": "JPEG", "image/gif": "GIF", "im
 TYPE_NAMES = "PNG, JPEG, GIF or WebP"
 
 
-def add_article_image(*, article_id: int, by, upload: UploadedFile) -> ArticleImage:
+def add_article_image(*, article_id: int, by: User, upload: UploadedFile) -> ArticleImage:
     """Store ``upload`` as an image of article ``article_id``, written by ``by``.
 
     Invariants: only a writer who may edit the article right now (``permissions.can_edit``:
@@ -43,13 +44,13 @@ def add_article_image(*, article_id: int, by, upload: UploadedFile) -> ArticleIm
         if not permissions.can_edit(by, article):
             raise PermissionDenied("You may not add images to this article now.")
         validate_uploads([upload])  # the attachments' rules: not empty, within ATTACHMENT_MAX_BYTES
-        name = clean_filename(upload.name)
+        name = clean_filename(upload.name or "")
         content_type = sniff_content_type(upload)
         if content_type not in IMAGE_TYPES:
             raise ValidationError(f"“{name}” is not a {TYPE_NAMES} image.")
-        image = ArticleImage(
-            article=article, filename=name, content_type=content_type, size=upload.size, uploaded_by=by
-        )
+        size = upload.size
+        assert size is not None  # an uploaded file always has a size; validate_uploads read it above
+        image = ArticleImage(article=article, filename=name, content_type=content_type, size=size, uploaded_by=by)
         image.file.save("image", upload, save=False)
         try:
             image.save()

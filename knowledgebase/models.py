@@ -27,6 +27,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 # Text-search configuration of the vectors (the trigger in migration 0002) and of every query.
 # One constant, no setting: changing it means a migration that redefines the trigger and
@@ -164,6 +165,9 @@ class ArticleVersion(models.Model):
     body_text = models.TextField(blank=True, default="", db_default="", editable=False)
     # Computed by the database trigger (migrations 0002 and 0003); never written by Django code.
     search_vector = SearchVectorField(null=True, editable=False)
+    # Not columns: the search pages set these on the rows they show (``search.highlight``).
+    title_html: SafeString
+    snippet_html: SafeString
 
     class Meta:
         ordering = ["article", "-number"]

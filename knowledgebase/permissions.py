@@ -12,9 +12,11 @@ rule (``tickets.permissions.can_work``). The services check the state rules agai
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from helpdesk.core.models import User
 from tickets import permissions as ticket_permissions
 from tickets import roles
 from tickets.models import Ticket
@@ -22,12 +24,12 @@ from tickets.models import Ticket
 from .models import Article, ArticleImage, ArticleStatus, ArticleVersion, Visibility
 
 
-def can_read_internal(user) -> bool:
+def can_read_internal(user: User | AnonymousUser) -> bool:
     """Internal articles are for staff readers only (never requesters, vendor contacts or visitors)."""
     return user.is_authenticated and ticket_permissions.is_staff_reader(user)
 
 
-def readable_q(user, prefix: str = "") -> Q:
+def readable_q(user: User | AnonymousUser, prefix: str = "") -> Q:
     """Condition on ``ArticleVersion`` rows (through ``prefix``, e.g. ``"versions__"``): live and readable."""
     if not user.is_authenticated:
         return Q(pk__in=[])
@@ -37,14 +39,14 @@ def readable_q(user, prefix: str = "") -> Q:
     return condition
 
 
-def live_versions(user) -> QuerySet[ArticleVersion]:
+def live_versions(user: User | AnonymousUser) -> QuerySet[ArticleVersion]:
     """The live versions ``user`` may read (the published knowledge base as they see it)."""
     if not user.is_authenticated:
         return ArticleVersion.objects.none()
     return ArticleVersion.objects.filter(readable_q(user))
 
 
-def get_live_version_for(user, article_id) -> ArticleVersion:
+def get_live_version_for(user: User | AnonymousUser, article_id: int | str) -> ArticleVersion:
     """The live version of article ``article_id`` if ``user`` may read it, else Http404 (never 403)."""
     try:
         return (
@@ -54,17 +56,17 @@ def get_live_version_for(user, article_id) -> ArticleVersion:
         raise Http404("No such article.") from None
 
 
-def can_write(user) -> bool:
+def can_write(user: User) -> bool:
     """Write drafts, edit them and submit them for review: agents and managers."""
     return roles.is_agent(user) or roles.is_manager(user)
 
 
-def writable_articles(user) -> QuerySet[Article]:
+def writable_articles(user: User) -> QuerySet[Article]:
     """Working copies ``user`` may open in the editor: all of them for writers, none for others."""
     return Article.objects.all() if can_write(user) else Article.objects.none()
 
 
-def get_article_for_writer(user, pk) -> Article:
+def get_article_for_writer(user: User, pk: int | str) -> Article:
     """Article ``pk`` for the editor pages, else Http404 (a requester learns nothing about drafts)."""
     try:
         return writable_articles(user).select_related("category", "created_by", "updated_by").get(pk=pk)
@@ -72,17 +74,17 @@ def get_article_for_writer(user, pk) -> Article:
         raise Http404("No such article.") from None
 
 
-def can_edit(user, article: Article) -> bool:
+def can_edit(user: User, article: Article) -> bool:
     """Writers edit drafts, and published articles (which starts a revision). Not in review, not archived."""
     return can_write(user) and article.is_editable
 
 
-def can_add_image(user, article: Article) -> bool:
+def can_add_image(user: User, article: Article) -> bool:
     """Upload images into an article: whoever may edit its text now (writers; drafts and published ones)."""
     return can_edit(user, article)
 
 
-def can_see_image(user, image: ArticleImage) -> bool:
+def can_see_image(user: User, image: ArticleImage) -> bool:
     """An article's image goes with its text: readers of its live version, and writers (who see drafts).
 
     So a requester loads the images of the public, published articles they read, never those of
@@ -93,11 +95,11 @@ def can_see_image(user, image: ArticleImage) -> bool:
     return live_versions(user).filter(article_id=image.article_id).exists()
 
 
-def can_submit(user, article: Article) -> bool:
+def can_submit(user: User, article: Article) -> bool:
     return can_write(user) and article.status == ArticleStatus.DRAFT
 
 
-def can_review(user, article: Article) -> bool:
+def can_review(user: User, article: Article) -> bool:
     """Publish or send back: a writer who is not the last editor of the text (four eyes).
 
     Authority only: the author may still withdraw their own submission (``can_send_back``).
@@ -105,25 +107,25 @@ def can_review(user, article: Article) -> bool:
     return can_write(user) and article.status == ArticleStatus.IN_REVIEW and article.updated_by_id != user.pk
 
 
-def can_send_back(user, article: Article) -> bool:
+def can_send_back(user: User, article: Article) -> bool:
     """A reviewer sends an article in review back to draft; its author may withdraw it the same way."""
     return can_write(user) and article.status == ArticleStatus.IN_REVIEW
 
 
-def can_archive(user, article: Article) -> bool:
+def can_archive(user: User, article: Article) -> bool:
     """Take an article off the knowledge base: managers only."""
     return roles.is_manager(user) and article.status != ArticleStatus.ARCHIVED
 
 
-def can_restore(user, article: Article) -> bool:
+def can_restore(user: User, article: Article) -> bool:
     return roles.is_manager(user) and article.status == ArticleStatus.ARCHIVED
 
 
-def can_see_history(user) -> bool:
+def can_see_history(user: User) -> bool:
     """Versions, diffs, the workflow log and readers' comments: writers."""
     return can_write(user)
 
 
-def can_link(user, ticket: Ticket) -> bool:
+def can_link(user: User, ticket: Ticket) -> bool:
     """Link or unlink articles on a ticket, or draft an article from its resolution: whoever works it."""
     return ticket_permissions.can_work(user, ticket)

@@ -40,15 +40,19 @@ from dataclasses import dataclass
 from functools import reduce
 from itertools import combinations
 from operator import add
-from typing import TypeVar
+from typing import TypedDict, TypeVar
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
 from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import BooleanField, Case, F, FloatField, QuerySet, Value, When
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
+from django_stubs_ext import WithAnnotations
+
+from helpdesk.core.models import User
 
 from . import permissions
 from .models import SEARCH_CONFIG, ArticleVersion, SearchTerm
@@ -71,7 +75,7 @@ GENERATION_KEY = "kb-search-generation"
 T = TypeVar("T")
 
 
-def remembered(user, kind: str, key: str, compute: Callable[[], T]) -> T:
+def remembered(user: User | AnonymousUser, kind: str, key: str, compute: Callable[[], T]) -> T:
     """``compute()``, remembered for ``KB_SEARCH_CACHE_SECONDS`` per kind of reader and ``key``.
 
     Invariant: a result is reused only for readers who see the same live articles and only
@@ -188,7 +192,12 @@ def weigh_terms(parsed: ParsedQuery) -> list[WeighedTerm]:
     """  # noqa: S608 - the table name is our model's; every value is a parameter
     # The prefix lexemes are [a-z0-9] only (see _PREFIXABLE), so '~' sorts after all of them.
     prefix = -1 if parsed.prefix_index is None else parsed.prefix_index + 1
-    params = {"terms": list(parsed.terms), "prefix": prefix, "config": SEARCH_CONFIG, "all": SearchTerm.ALL_DOCUMENTS}
+    params: dict[str, list[str] | int | str] = {
+        "terms": list(parsed.terms),
+        "prefix": prefix,
+        "config": SEARCH_CONFIG,
+        "all": SearchTerm.ALL_DOCUMENTS,
+    }
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         rows = {i: (lexemes, documents) for i, lexemes, documents in cursor.fetchall()}
@@ -225,7 +234,23 @@ def _enough_words(terms: list[WeighedTerm]) -> str | None:
     return " | ".join("(" + " & ".join(f"({terms[i].tsquery})" for i in chosen) + ")" for chosen in minimal)
 
 
-def _ranked(versions: QuerySet[ArticleVersion], matcher: SearchQuery) -> QuerySet[ArticleVersion]:
+class _Rank(TypedDict):
+    rank: float
+
+
+class _BestMatch(_Rank):
+    every_word: bool
+    weight: float
+
+
+class _Headlines(_Rank):
+    title_marked: str
+    snippet_marked: str
+
+
+def _ranked(
+    versions: QuerySet[ArticleVersion], matcher: SearchQuery
+) -> QuerySet[WithAnnotations[ArticleVersion, _Rank]]:
     return (
         versions.filter(search_vector=matcher)
         .annotate(rank=SearchRank(F("search_vector"), matcher))
@@ -257,7 +282,9 @@ def _best_matches(
         ),
     )
 
-    def branch(rows: QuerySet[ArticleVersion], matcher: SearchQuery, every: bool) -> QuerySet[ArticleVersion]:
+    def branch(
+        rows: QuerySet[ArticleVersion], matcher: SearchQuery, every: bool
+    ) -> QuerySet[WithAnnotations[ArticleVersion, _BestMatch]]:
         ranked = _ranked(rows, matcher).annotate(
             every_word=Value(every, output_field=BooleanField()),
             weight=Value(1.0, output_field=FloatField()) if every else held,
@@ -270,12 +297,15 @@ def _best_matches(
     if len(weighted) == 1:
         return list(first)
     rest = branch(versions.exclude(search_vector=every_word), enough, False)
-    found = list(first.union(rest, all=True)[:limit])
+    found: list[WithAnnotations[ArticleVersion, _BestMatch]] = list(first.union(rest, all=True)[:limit])
     # UNION ALL keeps the branches in order in practice; sorting the few rows makes it certain.
-    return sorted(found, key=lambda v: (not v.every_word, -v.weight, -v.rank))
+    found.sort(key=lambda v: (not v.every_word, -v.weight, -v.rank))
+    return list(found)  # as the plain list[ArticleVersion] this function returns
 
 
-def search_versions(user, parsed: ParsedQuery) -> QuerySet[ArticleVersion]:
+def search_versions(
+    user: User | AnonymousUser, parsed: ParsedQuery
+) -> QuerySet[WithAnnotations[ArticleVersion, _Headlines]]:
     """Live versions ``user`` may read that match every word, best first, with highlighted title and snippet.
 
     Paginate the result: the headlines are computed for the rows of the page only.
@@ -308,7 +338,7 @@ def search_versions(user, parsed: ParsedQuery) -> QuerySet[ArticleVersion]:
     )
 
 
-def suggest_versions(user, parsed: ParsedQuery, *, limit: int = 5) -> list[ArticleVersion]:
+def suggest_versions(user: User | AnonymousUser, parsed: ParsedQuery, *, limit: int = 5) -> list[ArticleVersion]:
     """Up to ``limit`` live articles holding enough of the query's weight (every word first).
 
     Three statements (the weights, then one UNION ALL), or none when remembered (``remembered``).
@@ -322,7 +352,7 @@ def suggest_versions(user, parsed: ParsedQuery, *, limit: int = 5) -> list[Artic
     )
 
 
-def known_error_versions(user, text: str, *, limit: int = 3) -> list[ArticleVersion]:
+def known_error_versions(user: User | AnonymousUser, text: str, *, limit: int = 3) -> list[ArticleVersion]:
     """Known errors holding enough of ``text``'s weight (a ticket's subject), best first; none if no words."""
     parsed = parse(text, prefix=False)
     if parsed is None:

@@ -11,6 +11,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from helpdesk.core.models import User
 from helpdesk.core.serializers import RequiredTextField, StrictSerializer
 from tickets.serializers import UserBriefSerializer
 
@@ -124,7 +125,8 @@ class ArticleSerializer(serializers.ModelSerializer):
     def _writer(self) -> bool:
         if not hasattr(self, "_is_writer"):
             request = self.context.get("request")
-            self._is_writer = bool(request) and permissions.can_write(request.user)
+            user = request.user if request is not None else None
+            self._is_writer = isinstance(user, User) and permissions.can_write(user)
         return self._is_writer
 
     def to_representation(self, instance):
@@ -228,5 +230,7 @@ class DiffLineSerializer(serializers.Serializer):
 
 class FieldDiffSerializer(serializers.Serializer):
     field = serializers.CharField(read_only=True)
-    label = serializers.CharField(read_only=True)
+    # The metaclass takes declared fields off the class, so this does not replace ``Field.label``
+    # at run time; the stubs see a class attribute.
+    label = serializers.CharField(read_only=True)  # type: ignore[assignment]
     lines = DiffLineSerializer(many=True, read_only=True)

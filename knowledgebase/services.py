@@ -44,6 +44,7 @@ from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 
 from helpdesk.core import ratelimit
+from helpdesk.core.models import User
 from tickets import roles
 from tickets.models import Ticket
 from tickets.permissions import get_ticket_for
@@ -84,7 +85,7 @@ def _lock(article_id: int) -> Article:
         raise ValidationError("That article does not exist.") from None
 
 
-def _event(article: Article, by, kind: str, *, note: str = "", version: int | None = None) -> None:
+def _event(article: Article, by: User, kind: str, *, note: str = "", version: int | None = None) -> None:
     ArticleEvent.objects.create(article=article, actor=by, kind=kind, note=note, version=version)
 
 
@@ -141,7 +142,7 @@ def clean_content(data: dict[str, Any]) -> dict[str, Any]:
 # --------------------------------------------------------------------------- writing
 
 
-def create_article(*, by, source_ticket: Ticket | None = None, **content) -> Article:
+def create_article(*, by: User, source_ticket: Ticket | None = None, **content: Any) -> Article:
     """A new draft written by ``by`` (an agent or manager). Records a CREATED event."""
     _require(permissions.can_write(by), "Only agents and managers write articles.")
     cleaned = clean_content(content)
@@ -160,7 +161,7 @@ def create_article(*, by, source_ticket: Ticket | None = None, **content) -> Art
     return article
 
 
-def update_article(*, article_id: int, by, **content) -> Article:
+def update_article(*, article_id: int, by: User, **content: Any) -> Article:
     """Change the text of a draft, or of a published article (which starts a revision in draft).
 
     Refused in review (send it back first) and when archived (restore it first). ``by``
@@ -193,7 +194,7 @@ def update_article(*, article_id: int, by, **content) -> Article:
     return article
 
 
-def submit_article(*, article_id: int, by) -> Article:
+def submit_article(*, article_id: int, by: User) -> Article:
     """draft -> in_review. The text is frozen until it is published or sent back."""
     with transaction.atomic():
         article = _lock(article_id)
@@ -209,7 +210,7 @@ def submit_article(*, article_id: int, by) -> Article:
     return article
 
 
-def publish_article(*, article_id: int, by) -> ArticleVersion:
+def publish_article(*, article_id: int, by: User) -> ArticleVersion:
     """in_review -> published, by a reviewer other than the last editor.
 
     Side effects: a new numbered ``ArticleVersion`` (a snapshot of the text and of its plain
@@ -243,7 +244,7 @@ def publish_article(*, article_id: int, by) -> ArticleVersion:
     return version
 
 
-def send_back_article(*, article_id: int, by, note: str) -> Article:
+def send_back_article(*, article_id: int, by: User, note: str) -> Article:
     """in_review -> draft with a note saying what to change (or why the author withdraws it)."""
     note = (note or "").strip()
     with transaction.atomic():
@@ -259,7 +260,7 @@ def send_back_article(*, article_id: int, by, note: str) -> Article:
     return article
 
 
-def archive_article(*, article_id: int, by, note: str = "") -> Article:
+def archive_article(*, article_id: int, by: User, note: str = "") -> Article:
     """Any status -> archived (managers). The live version goes down: readers and search lose it at once
     (remembered search results included)."""
     with transaction.atomic():
@@ -275,7 +276,7 @@ def archive_article(*, article_id: int, by, note: str = "") -> Article:
     return article
 
 
-def restore_article(*, article_id: int, by) -> Article:
+def restore_article(*, article_id: int, by: User) -> Article:
     """archived -> draft (managers); it goes live again only through review."""
     with transaction.atomic():
         article = _lock(article_id)
@@ -291,7 +292,7 @@ def restore_article(*, article_id: int, by) -> Article:
 # --------------------------------------------------------------------------- tickets
 
 
-def draft_from_ticket(*, ticket_id: int, by) -> tuple[Article, bool]:
+def draft_from_ticket(*, ticket_id: int, by: User) -> tuple[Article, bool]:
     """A draft article from a resolved ticket's subject, description and resolution note, linked to it.
 
     One per ticket: asking again returns the article already drafted (``created`` False).
@@ -325,7 +326,7 @@ def draft_from_ticket(*, ticket_id: int, by) -> tuple[Article, bool]:
     return article, True
 
 
-def link_article(*, ticket_id: int, article_id: int, by) -> TicketArticle:
+def link_article(*, ticket_id: int, article_id: int, by: User) -> TicketArticle:
     """Link an article ``by`` can read (or write) to a ticket they work; linking twice is one link."""
     ticket = get_ticket_for(by, ticket_id)
     _require(permissions.can_link(by, ticket), "You may not do that on this ticket.")
@@ -339,7 +340,7 @@ def link_article(*, ticket_id: int, article_id: int, by) -> TicketArticle:
     return link
 
 
-def unlink_article(*, ticket_id: int, article_id: int, by) -> None:
+def unlink_article(*, ticket_id: int, article_id: int, by: User) -> None:
     ticket = get_ticket_for(by, ticket_id)
     _require(permissions.can_link(by, ticket), "You may not do that on this ticket.")
     TicketArticle.objects.filter(ticket=ticket, article_id=article_id).delete()
@@ -353,7 +354,7 @@ def record_view(*, article_id: int) -> None:
     Article.objects.filter(pk=article_id).update(view_count=F("view_count") + 1)
 
 
-def vote_article(*, article_id: int, by, helpful: bool, comment: str = "") -> Vote:
+def vote_article(*, article_id: int, by: User, helpful: bool, comment: str = "") -> Vote:
     """Record ``by``'s "was this helpful?" answer (answering again replaces it) and refresh the counts.
 
     The article must be live and readable by ``by``; past ``by``'s rate limit for feedback the
@@ -393,13 +394,13 @@ class DeflectionOffer:
     query: str
 
 
-def issue_deflection_token(*, user, article_id: int, query: str) -> str:
+def issue_deflection_token(*, user: User, article_id: int, query: str) -> str:
     """A signed token for one rendering of one suggestion to ``user`` (the idempotency key of its click)."""
     payload = {"n": uuid.uuid4().hex, "a": article_id, "u": user.pk, "q": (query or "")[:200]}
     return signing.dumps(payload, salt=DEFLECTION_SALT, compress=True)
 
 
-def read_deflection_token(token: str, *, user) -> DeflectionOffer:
+def read_deflection_token(token: str, *, user: User) -> DeflectionOffer:
     """The offer behind ``token``; ValidationError if it is forged, expired or someone else's."""
     try:
         payload = signing.loads(token or "", salt=DEFLECTION_SALT, max_age=DEFLECTION_TOKEN_MAX_AGE)
@@ -411,7 +412,7 @@ def read_deflection_token(token: str, *, user) -> DeflectionOffer:
     return offer
 
 
-def record_deflection(*, user, token: str) -> tuple[Deflection, bool]:
+def record_deflection(*, user: User, token: str) -> tuple[Deflection, bool]:
     """Count a deflection: ``user`` says the suggested article solved their problem, so no ticket.
 
     Idempotent per token (a unique constraint): the second submission of the same click
@@ -451,7 +452,7 @@ DIFF_FIELDS = (
 )
 
 
-def _text_of(obj, field: str) -> str:
+def _text_of(obj: Article | ArticleVersion, field: str) -> str:
     value = getattr(obj, field)
     if field == "tags":
         return ", ".join(value)
@@ -462,7 +463,7 @@ def _text_of(obj, field: str) -> str:
     return str(value or "")
 
 
-def diff_versions(old, new, *, context: int = 3) -> list[FieldDiff]:
+def diff_versions(old: Article | ArticleVersion, new: Article | ArticleVersion, *, context: int = 3) -> list[FieldDiff]:
     """Line diff, field by field, from ``old`` to ``new`` (versions or a version and the working copy).
 
     Pure: reads the two objects, writes nothing. Unchanged fields come back with no lines.

@@ -77,7 +77,7 @@ class LookaheadPage:
 
     @classmethod
     def of(cls, queryset, page: str | None, size: int) -> LookaheadPage:
-        number = int(page) if (page or "").isdigit() and 0 < int(page) < 10_000 else 1
+        number = int(page) if page is not None and page.isdigit() and 0 < int(page) < 10_000 else 1
         rows = list(queryset[(number - 1) * size : number * size + 1])
         return cls(rows[:size], number, len(rows) > size)
 
