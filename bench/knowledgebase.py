@@ -221,6 +221,7 @@ def measure(out, *, seconds: int, connections: int) -> None:
             response = client.get(path, HTTP_COOKIE=cookie)
         out.write(f"  {name:<28} status {response.status_code}, {len(queries)} SQL statements")
     parsed = search.parse(SEARCH_QUERY)
+    assert parsed is not None  # SEARCH_QUERY has words
     matches = search.search_versions(requester, parsed).count()
     out.write(f"  “{SEARCH_QUERY}” matches {matches:,} articles a requester may read")
     _explain(out, "search (page 1)", search.search_versions(requester, parsed)[:10])

@@ -136,15 +136,17 @@ def wrk(url: str, *, seconds: int, connections: int, headers: dict[str, str], lu
     out = subprocess.run([*args, url], capture_output=True, text=True, check=True).stdout
     if script:
         os.unlink(script.name)
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p50 = re.search(r"^\s+50%\s+([\d.]+)(us|ms|s|m)\b", out, re.M)
     p99 = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s|m)\b", out, re.M)
+    if rps is None or p50 is None or p99 is None:
+        raise RuntimeError(f"wrk printed no throughput or latency figures:\n{out}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = int(non_2xx.group(1)) if non_2xx else 0
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if socket_errors:
         errors += sum(int(n) for n in socket_errors.groups())
-    return LoadResult(rps, _ms(*p50.groups()), _ms(*p99.groups()), errors)
+    return LoadResult(float(rps.group(1)), _ms(*p50.groups()), _ms(*p99.groups()), errors)
 
 
 def settle_after_seeding() -> None:
