@@ -14,11 +14,15 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import connection
 
 from helpdesk import embedded
+
+if TYPE_CHECKING:
+    from helpdesk.core.models import User
 
 PROJECT_DIR = Path(settings.BASE_DIR)
 
@@ -173,7 +177,7 @@ def warm_up(url: str, *, headers: dict[str, str], lua: str | None = None) -> Non
     wrk(url, seconds=3, connections=2 * default_workers(), headers=headers, lua=lua)
 
 
-def session_cookie(user) -> str:
+def session_cookie(user: User) -> str:
     """A ``Cookie`` header value logging wrk's requests in as ``user`` (a real session row)."""
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.sessions.backends.db import SessionStore

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from datetime import datetime, timedelta
 from functools import wraps
-from typing import overload
+from typing import Any, overload
 
 from django.conf import settings
 from django.db import transaction
@@ -134,7 +134,7 @@ def outbox_consumer(func: Callable) -> Callable:
     """
 
     @wraps(func)
-    def wrapper(*args, outbox_id: int | None = None, **kwargs):
+    def wrapper(*args: Any, outbox_id: int | None = None, **kwargs: Any) -> Any:
         if outbox_id is None:
             return func(*args, **kwargs)
         try:

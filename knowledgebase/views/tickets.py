@@ -12,13 +12,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.views.decorators.http import require_POST
 
+from helpdesk.core.models import User
+from tickets.models import Ticket
 from tickets.permissions import get_ticket_for
 
 from .. import permissions, services
 from ..forms import LinkForm
 
 
-def _ticket_to_work(user, ticket_pk: int):
+def _ticket_to_work(user: User, ticket_pk: int) -> Ticket:
     ticket = get_ticket_for(user, ticket_pk)
     if not permissions.can_link(user, ticket):
         raise PermissionDenied
