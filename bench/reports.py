@@ -5,8 +5,12 @@ status changes the seeded histories lack (resolved tickets leave the backlog), t
 first-response and resolution SLA clocks those histories imply (met on time for most, late for
 one in ten, running for open tickets) and a satisfaction survey per resolved ticket (a third
 answered). Then builds the daily rollup the way beat does and loads the dashboard page and the
-figures API through gunicorn with wrk.
+figures API through gunicorn with wrk. The SQL takes its table and column names from the
+models (``reports.kpis.tables``).
 """
+
+# SQL here is assembled from the models' names only; every value is a bound parameter.
+# ruff: noqa: S608
 
 from __future__ import annotations
 
@@ -21,48 +25,76 @@ from rest_framework.authtoken.models import Token
 
 from bench.tools import gunicorn_server, report, session_cookie, settle_after_seeding, warm_up, wrk
 from reports import rollup
+from reports.kpis.tables import CLOCK, DAILY_FIGURE, EVENT, SURVEY, TICKET, Names
 from reports.models import RollupDay
 from tickets import roles
 
 TARGET_P50_MS = 300
 
-CLOCKS_SQL = """
-INSERT INTO sla_clock (ticket_id, metric, scope, cycle, policy_id, target_seconds, warning_percent, started_at,
-                       accrued_seconds, accrued_at, state, pause_reason, due_at, warn_at, ended_at, warned, breached)
-SELECT t.id, 'first_response', 0, 1, NULL::bigint, 14400, 75, t.created_at,
-       CASE WHEN t.id %% 10 = 0 THEN 18000 ELSE 60 * (1 + t.id %% 200) END,
-       COALESCE(t.first_response_at, t.created_at),
-       CASE WHEN t.first_response_at IS NULL THEN 'running' ELSE 'met' END, '',
-       CASE WHEN t.first_response_at IS NULL OR t.id %% 10 = 0 THEN t.created_at + interval '4 hours' END,
-       NULL::timestamptz, t.first_response_at, false, t.id %% 10 = 0
-FROM tickets_ticket t WHERE t.id > %(after)s AND t.id <= %(until)s
+T, C, S, E = TICKET, CLOCK, SURVEY, EVENT
+
+
+def _columns(names: Names, fields: list[str]) -> str:
+    return ", ".join(names.column(field) for field in fields)
+
+
+CLOCK_COLUMNS = [
+    "ticket_id",
+    "metric",
+    "scope",
+    "cycle",
+    "policy_id",
+    "target_seconds",
+    "warning_percent",
+    "started_at",
+    "accrued_seconds",
+    "accrued_at",
+    "state",
+    "pause_reason",
+    "due_at",
+    "warn_at",
+    "ended_at",
+    "warned",
+    "breached",
+]
+CLOCKS_SQL = f"""
+INSERT INTO {C.table} ({_columns(C, CLOCK_COLUMNS)})
+SELECT t.{T.id}, 'first_response', 0, 1, NULL::bigint, 14400, 75, t.{T.created_at},
+       CASE WHEN t.{T.id} %% 10 = 0 THEN 18000 ELSE 60 * (1 + t.{T.id} %% 200) END,
+       COALESCE(t.{T.first_response_at}, t.{T.created_at}),
+       CASE WHEN t.{T.first_response_at} IS NULL THEN 'running' ELSE 'met' END, '',
+       CASE WHEN t.{T.first_response_at} IS NULL OR t.{T.id} %% 10 = 0 THEN t.{T.created_at} + interval '4 hours' END,
+       NULL::timestamptz, t.{T.first_response_at}, false, t.{T.id} %% 10 = 0
+FROM {T.table} t WHERE t.{T.id} > %(after)s AND t.{T.id} <= %(until)s
 UNION ALL
-SELECT t.id, 'resolution', 0, 1, NULL::bigint, 86400, 75, t.created_at,
-       CASE WHEN t.id %% 10 = 3 THEN 90000 ELSE 3600 + 37 * (t.id %% 1000) END,
-       COALESCE(t.resolved_at, t.created_at),
-       CASE WHEN t.resolved_at IS NULL THEN 'running' ELSE 'met' END, '',
-       CASE WHEN t.resolved_at IS NULL OR t.id %% 10 = 3 THEN t.created_at + interval '3 days' END,
-       NULL::timestamptz, t.resolved_at, false, t.id %% 10 = 3
-FROM tickets_ticket t WHERE t.id > %(after)s AND t.id <= %(until)s
+SELECT t.{T.id}, 'resolution', 0, 1, NULL::bigint, 86400, 75, t.{T.created_at},
+       CASE WHEN t.{T.id} %% 10 = 3 THEN 90000 ELSE 3600 + 37 * (t.{T.id} %% 1000) END,
+       COALESCE(t.{T.resolved_at}, t.{T.created_at}),
+       CASE WHEN t.{T.resolved_at} IS NULL THEN 'running' ELSE 'met' END, '',
+       CASE WHEN t.{T.resolved_at} IS NULL OR t.{T.id} %% 10 = 3 THEN t.{T.created_at} + interval '3 days' END,
+       NULL::timestamptz, t.{T.resolved_at}, false, t.{T.id} %% 10 = 3
+FROM {T.table} t WHERE t.{T.id} > %(after)s AND t.{T.id} <= %(until)s
 ON CONFLICT DO NOTHING
 """
 
-SURVEYS_SQL = """
-INSERT INTO reports_survey (ticket_id, cycle, resolved_at, sent_at, score, comment, answered_at)
-SELECT t.id, 1, t.resolved_at, t.resolved_at,
-       CASE WHEN t.id %% 3 = 0 THEN 1 + t.id %% 5 END, '',
-       CASE WHEN t.id %% 3 = 0 THEN t.resolved_at + interval '1 hour' END
-FROM tickets_ticket t WHERE t.id > %(after)s AND t.id <= %(until)s AND t.resolved_at IS NOT NULL
+SURVEY_COLUMNS = ["ticket_id", "cycle", "resolved_at", "sent_at", "score", "comment", "answered_at"]
+SURVEYS_SQL = f"""
+INSERT INTO {S.table} ({_columns(S, SURVEY_COLUMNS)})
+SELECT t.{T.id}, 1, t.{T.resolved_at}, t.{T.resolved_at},
+       CASE WHEN t.{T.id} %% 3 = 0 THEN 1 + t.{T.id} %% 5 END, '',
+       CASE WHEN t.{T.id} %% 3 = 0 THEN t.{T.resolved_at} + interval '1 hour' END
+FROM {T.table} t WHERE t.{T.id} > %(after)s AND t.{T.id} <= %(until)s AND t.{T.resolved_at} IS NOT NULL
 ON CONFLICT DO NOTHING
 """
 
 
-STATUS_SQL = """
-INSERT INTO tickets_ticketevent (ticket_id, actor_id, kind, at, data, internal)
-SELECT t.id, NULL, 'status_changed', t.resolved_at, '{"from": "open", "to": "resolved"}'::jsonb, false
-FROM tickets_ticket t
-WHERE t.id > %(after)s AND t.id <= %(until)s AND t.resolved_at IS NOT NULL
-  AND NOT EXISTS (SELECT 1 FROM tickets_ticketevent e WHERE e.ticket_id = t.id AND e.kind = 'status_changed')
+EVENT_COLUMNS = ["ticket_id", "actor_id", "kind", "at", "data", "internal"]
+STATUS_SQL = f"""
+INSERT INTO {E.table} ({_columns(E, EVENT_COLUMNS)})
+SELECT t.{T.id}, NULL, 'status_changed', t.{T.resolved_at}, '{{"from": "open", "to": "resolved"}}'::jsonb, false
+FROM {T.table} t
+WHERE t.{T.id} > %(after)s AND t.{T.id} <= %(until)s AND t.{T.resolved_at} IS NOT NULL
+  AND NOT EXISTS (SELECT 1 FROM {E.table} e WHERE e.{E.ticket_id} = t.{T.id} AND e.{E.kind} = 'status_changed')
 """
 
 
@@ -79,7 +111,7 @@ def seed(out) -> None:
     out.write("\n== Reports: seeding status changes, SLA clocks and surveys for the seeded tickets (SQL)")
     started = time.perf_counter()
     with connection.cursor() as cur:
-        cur.execute("SELECT coalesce(min(id), 0), coalesce(max(id), 0) FROM tickets_ticket")
+        cur.execute(f"SELECT coalesce(min({T.id}), 0), coalesce(max({T.id}), 0) FROM {T.table}")
         low, high = cur.fetchone()
         after = low - 1
         while after < high:
@@ -89,17 +121,17 @@ def seed(out) -> None:
             cur.execute(SURVEYS_SQL, {"after": after, "until": until})
             after = until
         vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"  # tests run inside a transaction
-        cur.execute(f"{vacuum} sla_clock")
-        cur.execute(f"{vacuum} reports_survey")
-        cur.execute(f"{vacuum} tickets_ticketevent")
-        cur.execute("SELECT (SELECT count(*) FROM sla_clock), (SELECT count(*) FROM reports_survey)")
+        cur.execute(f"{vacuum} {C.table}")
+        cur.execute(f"{vacuum} {S.table}")
+        cur.execute(f"{vacuum} {E.table}")
+        cur.execute(f"SELECT (SELECT count(*) FROM {C.table}), (SELECT count(*) FROM {S.table})")
         clocks, surveys = cur.fetchone()
     out.write(f"  {clocks:,} clocks, {surveys:,} surveys in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
     vacuum = "ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE"
     result = rollup.refresh_rollup(horizon=185)
     with connection.cursor() as cur:
-        cur.execute(f"{vacuum} reports_dailyfigure")
+        cur.execute(f"{vacuum} {DAILY_FIGURE.table}")
     settle_after_seeding()
     elapsed = time.perf_counter() - started
     out.write(f"  rollup of {result['days']} closed days ({result['rows']:,} rows) built in {elapsed:.0f} s")
@@ -119,10 +151,9 @@ def measure(out, *, seconds: int, connections: int) -> None:
     out.write("\n== Reports: in process (SQL statements, one request)")
     client = Client(HTTP_HOST="localhost")
     for name, path, headers in pages:
-        meta = {f"HTTP_{name.upper()}": value for name, value in headers.items()}
         started = time.perf_counter()
         with CaptureQueriesContext(connection) as queries:
-            response = client.get(path, **meta)
+            response = client.get(path, headers=headers)
         out.write(
             f"  {name:<28} status {response.status_code}, {len(queries)} SQL statements, "
             f"{(time.perf_counter() - started) * 1000:.0f} ms"
