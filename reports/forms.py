@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -39,8 +41,9 @@ class FilterForm(forms.Form):
                 css = "form-select form-select-sm" if select else "form-control form-control-sm"
                 field.widget.attrs.setdefault("class", css)
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if self.errors:
             return data
         try:

@@ -20,15 +20,13 @@ from functools import wraps
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from helpdesk.core.models import User
 from tickets import roles
-
-User = AbstractBaseUser | AnonymousUser
 
 
 def can_see_all_figures(user: User) -> bool:
@@ -61,13 +59,15 @@ def figures_agent_id(user: User, *, mine: bool) -> int | None:
     return user.pk
 
 
-def page_allowed(predicate: Callable[[Any], bool]) -> Callable:
+def page_allowed(predicate: Callable[[User], bool]) -> Callable:
     """View decorator: signed in (else to the login page) and ``predicate(request.user)`` (else 403)."""
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if not predicate(request.user):
+            user = request.user
+            # ``login_required`` below sends a visitor to the login page before this runs.
+            if not user.is_authenticated or not predicate(user):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
 
@@ -80,14 +80,16 @@ class CanSeeAllFigures(BasePermission):
     """DRF adapter of :func:`can_see_all_figures`."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return can_see_all_figures(request.user)
+        user = request.user
+        return user.is_authenticated and can_see_all_figures(user)
 
 
 class CanSeeOwnFigures(BasePermission):
     """DRF adapter of :func:`can_see_own_figures`."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        return can_see_own_figures(request.user)
+        user = request.user
+        return user.is_authenticated and can_see_own_figures(user)
 
 
 __all__ = [

@@ -12,6 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 
 from . import kpis
+from .kpis.figures import TrendValue
 
 NONE = "\N{EN DASH}"  # shown for a figure without data
 
@@ -184,7 +185,7 @@ def chart_data(figures: dict[str, kpis.Figure]) -> dict:
     """Trend series for Chart.js (rates in percent, seconds in hours: axis-friendly, same values)."""
     data = {}
     for key, figure in figures.items():
-        values = []
+        values: list[TrendValue] = []
         for _, value in figure.trend:
             if value is None:
                 values.append(None)

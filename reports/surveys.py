@@ -22,7 +22,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from helpdesk.core import ratelimit
+from helpdesk.core.models import User
 from helpdesk.core.services import enqueue
+from knowledgebase.models import Deflection
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 
 from . import rollup
@@ -85,7 +87,7 @@ def survey_for_token(token: str) -> Survey:
     return survey
 
 
-def can_answer(user, survey: Survey) -> bool:
+def can_answer(user: User | None, survey: Survey) -> bool:
     """Only the requester answers (signed in: the ticket page; the mailed link stands for them)."""
     return user is not None and user.is_authenticated and survey.ticket.requester_id == user.pk
 
@@ -94,7 +96,9 @@ def is_open_for_answers(survey: Survey) -> bool:
     return survey.ticket.status != Status.CLOSED
 
 
-def answer_survey(*, survey_id: int, score: int, comment: str = "", by=None, via_link: bool = False) -> Survey:
+def answer_survey(
+    *, survey_id: int, score: int, comment: str = "", by: User | None = None, via_link: bool = False
+) -> Survey:
     """Record (or change) the answer of one survey.
 
     Invariants: score 1-5, comment at most 2,000 characters; the ticket is not closed; ``by``
@@ -145,7 +149,7 @@ def send_survey_mail(survey_id: int) -> int:
     return sent
 
 
-def on_deflection_saved(sender, instance, created: bool, **kwargs) -> None:
+def on_deflection_saved(sender: type[Deflection], instance: Deflection, created: bool, **kwargs: object) -> None:
     """A deflection dated in the past (imports, demo data) changes a closed day."""
     day = timezone.localdate(instance.created_at)
     rollup.mark_days_dirty(day, day)
@@ -154,7 +158,7 @@ def on_deflection_saved(sender, instance, created: bool, **kwargs) -> None:
 # --------------------------------------------------------------------------- the ticket page panel
 
 
-def survey_panel(user, ticket: Ticket) -> dict | None:
+def survey_panel(user: User, ticket: Ticket) -> dict | None:
     """Panel context: the requester gets the form of the latest survey, staff read every answer. One query."""
     from tickets import permissions
 

@@ -159,7 +159,9 @@ def dashboard_csv(request, table: str):
     personal = agent_id is not None
     form = FilterForm(request.GET or {"period": "30d"}, personal=personal)
     if not form.is_valid():
-        problems = "; ".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+        problems = "; ".join(
+            f"{name}: {' '.join(str(message) for message in errors)}" for name, errors in form.errors.items()
+        )
         return HttpResponseBadRequest(f"Invalid filters: {problems}")
     scope, period = form.scope(agent_id=agent_id), form.get_period()
     board = kpis.dashboard(scope, period, tables=not personal)

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, TypeAlias
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+
+# A value a cursor binds as a parameter (the types django-stubs accepts in ``cursor.execute``).
+SqlValue: TypeAlias = (
+    bool | int | float | Decimal | str | bytes | dt.date | dt.datetime | tuple[Any, ...] | list[Any] | None
+)
+SqlParams: TypeAlias = dict[str, SqlValue]
 
 PRESETS = {"today": 1, "7d": 7, "30d": 30, "90d": 90}
 PERIOD_CHOICES = [
@@ -95,12 +103,12 @@ def make_period(preset: str = "30d", start: dt.date | None = None, end: dt.date 
         return Period(now_day - dt.timedelta(days=PRESETS[preset] - 1), now_day, preset)
     if preset != "custom":
         raise ValidationError({"period": [f"Unknown period “{preset}”."]})
-    errors = {}
-    if start is None:
-        errors["start"] = ["A custom period needs a first day."]
-    if end is None:
-        errors["end"] = ["A custom period needs a last day."]
-    if errors:
+    if start is None or end is None:
+        errors: dict[str, list[str]] = {}
+        if start is None:
+            errors["start"] = ["A custom period needs a first day."]
+        if end is None:
+            errors["end"] = ["A custom period needs a last day."]
         raise ValidationError(errors)
     if end < start:
         raise ValidationError({"end": ["The last day is before the first day."]})
@@ -121,10 +129,10 @@ class Scope:
     channel: str | None = None
     priority: int | None = None
 
-    def sql(self, alias: str) -> tuple[str, dict[str, object]]:
+    def sql(self, alias: str) -> tuple[str, SqlParams]:
         """The condition on the rows ``alias`` (their columns named as ``DIMENSIONS``) and its parameters."""
         parts: list[str] = []
-        params: dict[str, object] = {}
+        params: SqlParams = {}
         for name in DIMENSIONS:
             value = getattr(self, name)
             if value is not None:

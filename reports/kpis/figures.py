@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from typing import TypeAlias
 
 from .definitions import Period, Scope
 from .snapshot import Components, Snapshot, _backlog_parts, snapshot
+
+# A figure's value: a rate (``Fraction``), seconds (a median, ``float``) or a count; ``None`` when
+# there is nothing to measure. A day of a trend may also be a mean (``Decimal`` seconds).
+Value: TypeAlias = Fraction | float | int | None
+TrendValue: TypeAlias = Fraction | Decimal | float | int | None
 
 
 def ratio(numerator: int, denominator: int) -> Fraction | None:
@@ -23,27 +30,27 @@ def mean(total, count: int) -> Decimal | None:
 class Figure:
     """One KPI: its value now, in the previous period, the change, and its daily trend.
 
-    ``value``/``previous`` are a ``Fraction`` (rates), ``Decimal``/float (seconds) or int
+    ``value``/``previous`` are a ``Fraction`` (rates), a float (seconds) or an int
     (counts); ``parts`` holds the named sub-values (e.g. mean, counts) for page, API and CSV.
     """
 
     key: str
     label: str
     unit: str  # "rate", "seconds", "count", "score"
-    value: object
-    previous: object
+    value: Value
+    previous: Value
     parts: dict = field(default_factory=dict)
     previous_parts: dict = field(default_factory=dict)
-    trend: list[tuple[dt.date, object]] = field(default_factory=list)
+    trend: list[tuple[dt.date, TrendValue]] = field(default_factory=list)
 
     @property
-    def change(self):
+    def change(self) -> Value:
         if self.value is None or self.previous is None:
             return None
         return self.value - self.previous
 
 
-def _trend(snap: Snapshot, compute) -> list[tuple[dt.date, object]]:
+def _trend(snap: Snapshot, compute: Callable[[Components], TrendValue]) -> list[tuple[dt.date, TrendValue]]:
     return [(day, compute(snap.days.get(day, Components()))) for day in snap.period.day_list()]
 
 
@@ -205,7 +212,7 @@ def deflection_rate(snap: Snapshot) -> Figure:
 
     cur = {"deflections": snap.deflections["current"], "portal_tickets": snap.portal["current"]}
     prev = {"deflections": snap.deflections["previous"], "portal_tickets": snap.portal["previous"]}
-    trend = []
+    trend: list[tuple[dt.date, TrendValue]] = []
     for day in snap.period.day_list():
         key = day.isoformat()
         trend.append((day, value(snap.deflections.get(key, 0), snap.portal.get(key, 0))))

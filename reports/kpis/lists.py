@@ -10,7 +10,7 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from .definitions import AGE_BUCKETS, BACKLOG_COLUMNS, Period, Scope
+from .definitions import AGE_BUCKETS, BACKLOG_COLUMNS, Period, Scope, SqlParams, SqlValue
 from .sql import _part_select, live_params
 
 # list key -> (parts it reads, condition on their rows, label)
@@ -44,7 +44,7 @@ TICKET_LISTS: dict[str, tuple[tuple[str, ...], str, str]] = {
 
 def tickets_behind_sql(
     key: str, scope: Scope, period: Period, *, now: dt.datetime | None = None
-) -> tuple[str, list[object]]:
+) -> tuple[str, list[SqlValue]]:
     """SQL (and parameters) of the ids of the tickets behind list ``key`` for ``scope`` and ``period``.
 
     The same per-ticket rows the figures aggregate, filtered instead of summed. The parameters
@@ -64,13 +64,13 @@ def tickets_behind_sql(
     return _positional(sql, named)
 
 
-def _positional(sql: str, named: dict[str, object]) -> tuple[str, list[object]]:
+def _positional(sql: str, named: SqlParams) -> tuple[str, list[SqlValue]]:
     """``sql`` written with ``%(name)s`` parameters, turned into ``%s`` ones and their list of values.
 
     ``RawSQL`` becomes part of an ORM statement whose other parameters are positional, so it
     cannot take named ones: the statement is written with names and converted here, once.
     """
-    params: list[object] = []
+    params: list[SqlValue] = []
 
     def replace(match: re.Match[str]) -> str:
         params.append(named[match.group(1)])

@@ -19,6 +19,7 @@ from .definitions import (
     DIMENSIONS,
     SUM_COLUMNS,
     VALUE_OF_ARRAY,
+    SqlParams,
     day_start,
 )
 from .tables import CLOCK, DAILY_FIGURE, DIRTY_DAY, EVENT, ROLLUP_DAY, SURVEY, TICKET
@@ -257,7 +258,7 @@ GROUP BY day, {", ".join(DIMENSIONS)}
 STORED_COLUMNS = ["day", *DIMENSIONS, *COUNT_COLUMNS, *SUM_COLUMNS, *ARRAY_COLUMNS]
 
 
-def live_params(first: dt.date, last: dt.date, now: dt.datetime) -> dict:
+def live_params(first: dt.date, last: dt.date, now: dt.datetime) -> SqlParams:
     """Parameters of the live SQL for the local days ``first``..``last`` (``last`` at most today)."""
     now_day = timezone.localdate(now)
     past_last = min(last, now_day - dt.timedelta(days=1))
@@ -308,7 +309,7 @@ def live_daily_rows(first: dt.date, last: dt.date, now: dt.datetime | None = Non
 
 def _rows_cte(
     period_first: dt.date, period_last: dt.date, now: dt.datetime, *, use_rollup: bool
-) -> tuple[str, dict[str, object], list[tuple[dt.date, int]]]:
+) -> tuple[str, SqlParams, list[tuple[dt.date, int]]]:
     """SQL of every daily row of ``period_first``..``period_last`` (unscoped): rollup where clean, else live.
 
     The rows carry ``rolled`` (read from the rollup, not computed live). Also returns the
@@ -317,7 +318,7 @@ def _rows_cte(
     cached median windows).
     """
     F, R, D = DAILY_FIGURE, ROLLUP_DAY, DIRTY_DAY
-    params: dict[str, object] = {}
+    params: SqlParams = {}
     clean: list[tuple[dt.date, int]] = []
     if use_rollup:
         with connection.cursor() as cursor:
@@ -358,7 +359,7 @@ def _empty_rows() -> str:
     return f"SELECT {_stored_columns()}, true AS rolled FROM {DAILY_FIGURE.table} f WHERE FALSE"
 
 
-def _prefixed(sql: str, named: dict[str, object], prefix: str, params: dict[str, object]) -> str:
+def _prefixed(sql: str, named: SqlParams, prefix: str, params: SqlParams) -> str:
     """``sql`` with every ``%(name)s`` renamed ``%(<prefix>name)s``, its value added to ``params``.
 
     So one statement can hold the live SQL several times, each time with its own values.

@@ -30,7 +30,7 @@ class Names:
 
     def column(self, name: str) -> str:
         field = self._meta.get_field(name)
-        if not isinstance(field, models.Field) or not field.concrete:
+        if not isinstance(field, models.Field) or field.column is None:
             raise ValueError(f"{self._meta.label}.{name} is not a column.")
         return connection.ops.quote_name(field.column)
 
