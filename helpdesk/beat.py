@@ -72,7 +72,8 @@ def try_beat_lock() -> "psycopg2.extensions.connection | None":
     try:
         with conn.cursor() as cur:
             cur.execute("SELECT pg_try_advisory_lock(%s)", [BEAT_LOCK_KEY])
-            (got,) = cur.fetchone()
+            row = cur.fetchone()  # always one row: the statement selects one function
+            got = row is not None and row[0]
     except psycopg2.Error:
         conn.close()
         raise
@@ -90,7 +91,8 @@ def holds_beat_lock(conn: "psycopg2.extensions.connection") -> bool:
     try:
         with conn.cursor() as cur:
             cur.execute(_HOLDS_LOCK_SQL, {"key": BEAT_LOCK_KEY})
-            (held,) = cur.fetchone()
+            row = cur.fetchone()  # always one row: SELECT EXISTS (...)
+            held = row is not None and row[0]
     except psycopg2.Error:
         return False
     return bool(held)
