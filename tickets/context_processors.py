@@ -1,7 +1,10 @@
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.http import HttpRequest
 from django.urls import reverse
+
+from helpdesk.core.models import User
 
 from . import roles
 
@@ -13,7 +16,7 @@ class NavItem:
     active: bool
 
 
-def _items_for(user) -> list[tuple[str, str]]:
+def _items_for(user: User) -> list[tuple[str, str]]:
     items: list[tuple[str, str]] = []
     if roles.is_manager(user):
         items.append(("Dashboard", "reports:dashboard"))
@@ -32,9 +35,9 @@ def _items_for(user) -> list[tuple[str, str]]:
     return items
 
 
-def navigation(request):
+def navigation(request: HttpRequest) -> dict[str, object]:
     """Navigation that follows the user's role, the role's label and the version for the footer."""
-    context = {"helpdesk_version": settings.HELPDESK_VERSION, "nav_items": [], "user_role_label": ""}
+    context: dict[str, object] = {"helpdesk_version": settings.HELPDESK_VERSION, "nav_items": [], "user_role_label": ""}
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context
@@ -43,5 +46,6 @@ def navigation(request):
         url = reverse(name)
         nav.append(NavItem(label=label, url=url, active=request.path.startswith(url)))
     context["nav_items"] = nav
-    context["user_role_label"] = roles.primary_role(user).label
+    role = roles.primary_role(user)
+    context["user_role_label"] = role.label if role is not None else ""
     return context

@@ -1,8 +1,11 @@
 """Landing pages per role. The ticket pages themselves arrive with the tickets capability."""
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
+
+from helpdesk.core.models import User
 
 from .. import roles
 from ..models import Tier, Vendor
@@ -16,9 +19,10 @@ LANDING_URL_NAMES = {
 }
 
 
-def landing_url(user) -> str:
+def landing_url(user: User) -> str:
     """Where ``user`` lands after logging in: the page of their most powerful role."""
-    return reverse(LANDING_URL_NAMES[roles.primary_role(user)])
+    # Every signed-in user is at least a requester (roles.roles_of); only visitors hold no role.
+    return reverse(LANDING_URL_NAMES[roles.primary_role(user) or roles.Role.REQUESTER])
 
 
 @login_required
@@ -44,5 +48,8 @@ def queues(request):
 @roles.role_required(roles.Role.VENDOR)
 def vendor_home(request):
     """Vendor contacts: the tickets escalated to their vendor."""
-    vendor = Vendor.objects.get(pk=roles.role_info(request.user).vendor_id)
+    vendor_id = roles.role_info(request.user).vendor_id
+    if vendor_id is None:  # not reached: role_required lets only vendor contacts in
+        raise PermissionDenied
+    vendor = Vendor.objects.get(pk=vendor_id)
     return render(request, "tickets/vendor_home.html", {"vendor": vendor})

@@ -221,7 +221,7 @@ def bulk(request):
     """Bulk assign / unassign / change status of the tickets ticked on the queue page."""
     form = BulkActionForm(request.POST)
     if not form.is_valid():
-        errors = [message for field_errors in form.errors.values() for message in field_errors]
+        errors = [str(message) for field_errors in form.errors.values() for message in field_errors]
         messages.error(request, "Nothing changed: " + " ".join(errors))
         return redirect(_back(request))
     data = form.cleaned_data

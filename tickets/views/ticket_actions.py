@@ -24,13 +24,14 @@ from django.urls import path
 from django.views.decorators.http import require_POST
 
 from helpdesk.core.db import TransactionConflict
+from helpdesk.core.models import User
 
 from .. import permissions, services
 from ..models import OPEN_STATUSES, Ticket, Tier, format_reference
 from .landing import landing_url
 from .ticket_forms import conflict_lines, keep_refused_form, make_form
 
-Predicate = Callable[[object, Ticket], bool]
+Predicate = Callable[[User, Ticket], bool]
 
 
 def _error_text(error: ValidationError) -> str:
@@ -38,10 +39,10 @@ def _error_text(error: ValidationError) -> str:
 
 
 def _form_error_text(form) -> str:
-    parts = []
+    parts: list[str] = []
     for field, errors in form.errors.items():
         label = form.fields[field].label if field in form.fields else ""
-        parts.extend(f"{label}: {e}" if label else e for e in errors)
+        parts.extend(f"{label}: {e}" if label else str(e) for e in errors)
     return " ".join(parts)
 
 

@@ -72,7 +72,7 @@ def _build_form(name: str, ticket: Ticket, data, files, *, open_incidents: int) 
     if name in ("merge", "related"):
         return forms.TicketReferenceForm(data, prefix_id=name)
     if name == "problem":
-        initial = {"reference": ticket.problem.reference if ticket.problem_id else ""}
+        initial = {"reference": ticket.problem.reference if ticket.problem is not None else ""}
         return forms.TicketReferenceForm(data, prefix_id="problem", required=False, initial=initial)
     if name == "watcher":
         return forms.WatcherForm(data)
@@ -150,7 +150,7 @@ def conflict_lines(name: str, form: django_forms.Form, current: Ticket) -> list[
     else:
         rows = [
             (
-                label or form.fields[field].label,
+                str(label or form.fields[field].label),
                 _shown(form.fields[field], form.cleaned_data.get(field)),
                 _shown(form.fields[field], value(current)),
             )
