@@ -193,7 +193,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedI
 
     def _visible_attachments(self, ticket: Ticket) -> QuerySet[Attachment]:
         attachments = ticket.attachments.select_related("message", "uploaded_by")
-        if not permissions.can_see_internal(self.request.user, ticket):
+        user = self.request.user
+        # A visitor never gets this far (the API's IsAuthenticated); they would see no internal file.
+        if not user.is_authenticated or not permissions.can_see_internal(user, ticket):
             attachments = attachments.filter(Q(message__isnull=True) | Q(message__kind=MessageKind.PUBLIC))
         return attachments
 
@@ -574,4 +576,5 @@ class TokenView(ObtainAuthToken):
     """DRF's ``obtain_auth_token`` with a documented answer."""
 
     # ObtainAuthToken names DRF's parsers itself; use the project's (a too-deep body is a 400).
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES
+    # The stubs type the setting as import strings; api_settings answers the imported classes.
+    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # type: ignore[assignment]

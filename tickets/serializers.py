@@ -139,12 +139,12 @@ class TicketSerializer(serializers.ModelSerializer):
         # Once per serializer: a list page's tickets share one child serializer and one reader.
         if not hasattr(self, "_is_staff_reader"):
             request = self.context.get("request")
-            self._is_staff_reader = bool(request) and permissions.is_staff_reader(request.user)
+            self._is_staff_reader = request is not None and permissions.is_staff_reader(request.user)
         return self._is_staff_reader
 
     def _vendor_reference_reader(self, ticket: Ticket) -> bool:
         request = self.context.get("request")
-        return bool(request) and permissions.can_see_vendor_reference(request.user, ticket)
+        return request is not None and permissions.can_see_vendor_reference(request.user, ticket)
 
     def to_representation(self, instance: Ticket) -> dict:
         """DRF's field-by-field representation, less what this reader may not see.
