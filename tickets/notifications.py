@@ -126,10 +126,13 @@ def notifications_for(ticket: Ticket, event: str, extra: dict, source: str) -> l
         people = [Recipient.of(ticket.requester, essential=True)] if ticket.requester.is_active else []
         return [note("ticket_received", people, context=description)]
     if event == "reply":
+        message_id = extra.get("message_id")
         message = (
             TicketMessage.objects.select_related("author")
-            .filter(pk=extra.get("message_id"), ticket=ticket, kind=MessageKind.PUBLIC)
+            .filter(pk=message_id, ticket=ticket, kind=MessageKind.PUBLIC)
             .first()
+            if message_id is not None
+            else None
         )
         if message is None:  # gone, or not public: nothing may be mailed
             return []
@@ -139,8 +142,9 @@ def notifications_for(ticket: Ticket, event: str, extra: dict, source: str) -> l
             for u in _readers(ticket, event, vendor_contacts(ticket))
             if u.pk != message.author_id
         ]
-        if ticket.assignee_id and ticket.assignee_id != message.author_id and ticket.assignee.is_active:
-            people += [Recipient.of(u, essential=False) for u in _readers(ticket, event, [ticket.assignee])]
+        assignee = ticket.assignee
+        if assignee is not None and assignee.pk != message.author_id and assignee.is_active:
+            people += [Recipient.of(u, essential=False) for u in _readers(ticket, event, [assignee])]
         context = {"message": message, "message_html": markdown_html(message.body), "author": message.author}
         return [note("ticket_reply", people, context=context)]
     if event == "status":
@@ -150,8 +154,9 @@ def notifications_for(ticket: Ticket, event: str, extra: dict, source: str) -> l
         return [note("ticket_resolved", _requester_side(ticket, event, requester_essential=True), context=context)]
     if event == "reopened":
         people = _requester_side(ticket, event, requester_essential=False)
-        if ticket.assignee_id and ticket.assignee.is_active:
-            people += [Recipient.of(u, essential=False) for u in _readers(ticket, event, [ticket.assignee])]
+        assignee = ticket.assignee
+        if assignee is not None and assignee.is_active:
+            people += [Recipient.of(u, essential=False) for u in _readers(ticket, event, [assignee])]
         return [note("ticket_reopened", people)]
     if event in {"escalated", "deescalated"}:
         tier = int(extra.get("tier", ticket.tier))
@@ -179,12 +184,13 @@ def notifications_for(ticket: Ticket, event: str, extra: dict, source: str) -> l
             )
         return notes
     if event == "assigned":
-        people = [
-            Recipient.of(u, essential=False)
-            for u in _readers(
-                ticket, event, get_user_model().objects.filter(pk=extra.get("to"), is_active=True).exclude(email="")
-            )
-        ]
+        to = extra.get("to")
+        assigned = (
+            get_user_model().objects.filter(pk=to, is_active=True).exclude(email="")
+            if to is not None
+            else get_user_model().objects.none()
+        )
+        people = [Recipient.of(u, essential=False) for u in _readers(ticket, event, assigned)]
         return [note("ticket_assigned", people, reply_by_mail=False)]
     if event == "managers":
         people = [Recipient.of(u, essential=True) for u in _readers(ticket, event, managers())]
