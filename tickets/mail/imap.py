@@ -91,8 +91,9 @@ def _poll(result: PollResult) -> None:
         status, _ = client.select(_quoted(settings.HELPDESK_IMAP_FOLDER))
         if status != "OK":
             raise imaplib.IMAP4.error(f"cannot open folder {settings.HELPDESK_IMAP_FOLDER!r}")
-        status, data = client.uid("SEARCH", None, "UNSEEN")
-        uids = (data[0] or b"").split()[: settings.HELPDESK_IMAP_BATCH] if status == "OK" and data else []
+        status, data = client.uid("SEARCH", "UNSEEN")
+        found = (data[0] or b"").split()[: settings.HELPDESK_IMAP_BATCH] if status == "OK" and data else []
+        uids = [uid.decode("ascii") for uid in found]  # UIDs are numbers (RFC 3501)
         for uid in uids:
             status, fetched = client.uid("FETCH", uid, "(BODY.PEEK[])")
             raw = _message_bytes(fetched) if status == "OK" else None

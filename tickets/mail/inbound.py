@@ -118,7 +118,7 @@ def receive_email(raw: bytes, *, source: str, envelope_recipient: str = "") -> I
 def process_inbound(mail_id: int, *, envelope_recipient: str = "") -> InboundMail:
     """Act on a stored message: a new ticket, a reply, or held/ignored with a reason."""
     mail = InboundMail.objects.get(pk=mail_id)
-    fields = {"processed_at": timezone.now(), "ticket": None, "ticket_message": None, "action": ""}
+    fields: dict[str, object] = {"processed_at": timezone.now(), "ticket": None, "ticket_message": None, "action": ""}
     try:
         if mail.size > settings.HELPDESK_MAIL_MAX_INBOUND_BYTES:
             raise Held(

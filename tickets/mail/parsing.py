@@ -293,17 +293,17 @@ def _all_headers(message: Message, name: str) -> list[str]:
 
 
 def _filename(part: Message) -> str:
+    name: str | None
     try:
         name = part.get_filename()
     except Exception:
         name = None
     if not name:
         try:
-            name = part.get_param("name")
+            param = part.get_param("name")
         except Exception:
-            name = None
-        if isinstance(name, tuple):  # RFC 2231 (charset, language, value)
-            name = name[2]
+            param = None
+        name = param[2] if isinstance(param, tuple) else param  # RFC 2231 (charset, language, value)
     return decode_header_value(name) if name else ""
 
 
@@ -313,7 +313,7 @@ def _payload(part: Message, defects: list[str]) -> bytes:
     except Exception as exc:
         defects.append(f"unreadable part {part.get_content_type()}: {exc}")
         return b""
-    if data is None:
+    if not isinstance(data, bytes):  # None for a multipart part
         return b""
     return data
 

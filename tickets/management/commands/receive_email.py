@@ -39,5 +39,5 @@ class Command(BaseCommand):
         except Exception:
             logger.exception("could not store an inbound message; the mail server will retry")
             sys.exit(EX_TEMPFAIL)
-        ticket = f" {mail.ticket.reference}" if mail.ticket_id else ""
+        ticket = f" {mail.ticket.reference}" if mail.ticket is not None else ""
         self.stdout.write(f"{mail.status}{ticket}: {mail.reason or mail.get_action_display()}")
