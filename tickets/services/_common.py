@@ -14,6 +14,7 @@ from datetime import datetime
 
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from helpdesk.core.models import User
 from helpdesk.core.services import enqueue
 
 from ..events import record_event
@@ -72,11 +73,11 @@ def _touch(ticket: Ticket, now: datetime, *fields: str) -> None:
     ticket.save(update_fields=[*fields, "updated_at"])
 
 
-def _notify(ticket: Ticket, event: str, **extra) -> None:
+def _notify(ticket: Ticket, event: str, **extra: object) -> None:
     """Queue a notification about ``ticket`` (delivered by Celery after commit, through the outbox)."""
     enqueue(NOTIFY_TASK, kwargs={"ticket_id": ticket.pk, "event": event, **extra})
 
 
-def _set_status(ticket: Ticket, status: str, by, now: datetime) -> None:
+def _set_status(ticket: Ticket, status: str, by: User, now: datetime) -> None:
     record_event(ticket, EventKind.STATUS_CHANGED, actor=by, at=now, data={"from": ticket.status, "to": status})
     ticket.status = status

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from helpdesk.core.db import TransactionConflict
+from helpdesk.core.models import User
 
 from .. import permissions
 from .claiming import assign_ticket
@@ -34,7 +35,9 @@ class BulkResult:
     ignored: list[int] = field(default_factory=list)
 
 
-def apply_bulk_action(*, by, ids: list[int], action: str, assignee=None, status: str | None = None) -> BulkResult:
+def apply_bulk_action(
+    *, by: User, ids: list[int], action: str, assignee: User | None = None, status: str = ""
+) -> BulkResult:
     """Run ``action`` on each of ``ids`` that ``by`` may see.
 
     Ids outside ``visible_tickets`` are ignored without saying whether they exist; one refusal

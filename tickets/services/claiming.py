@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.core.db import retry_on_conflict
+from helpdesk.core.models import User
 
 from .. import permissions, roles
 from ..events import record_event
@@ -14,12 +15,12 @@ from ..models import EventKind, Status, Ticket
 from ._common import _lock, _notify, _require, _set_status, _touch
 
 
-def _assignable(user, ticket: Ticket) -> bool:
+def _assignable(user: User, ticket: Ticket) -> bool:
     return roles.is_manager(user) or ticket.tier in roles.agent_tiers(user)
 
 
 @retry_on_conflict
-def claim_ticket(*, ticket_id: int, by) -> Ticket:
+def claim_ticket(*, ticket_id: int, by: User) -> Ticket:
     """Take an unassigned ticket of one of your tiers. Refused if someone else holds it."""
     with transaction.atomic():
         ticket = _lock(ticket_id)
@@ -35,7 +36,7 @@ def claim_ticket(*, ticket_id: int, by) -> Ticket:
 
 
 @retry_on_conflict
-def take_next(*, by) -> Ticket | None:
+def take_next(*, by: User) -> Ticket | None:
     """Claim the oldest highest-priority unassigned open ticket of the agent's tiers.
 
     ``FOR UPDATE SKIP LOCKED``: agents asking at the same moment never get the same ticket.
@@ -57,7 +58,7 @@ def take_next(*, by) -> Ticket | None:
 
 
 @retry_on_conflict
-def assign_ticket(*, ticket_id: int, by, assignee) -> Ticket:
+def assign_ticket(*, ticket_id: int, by: User, assignee: User | None) -> Ticket:
     """Give the ticket to ``assignee`` (an agent of its tier, or a manager), or to nobody (None)."""
     with transaction.atomic():
         ticket = _lock(ticket_id)
@@ -71,7 +72,7 @@ def assign_ticket(*, ticket_id: int, by, assignee) -> Ticket:
     return ticket
 
 
-def _assign(ticket: Ticket, assignee, by) -> None:
+def _assign(ticket: Ticket, assignee: User | None, by: User) -> None:
     now = timezone.now()
     previous = ticket.assignee_id
     ticket.assignee = assignee
@@ -88,7 +89,7 @@ def _assign(ticket: Ticket, assignee, by) -> None:
 
 
 @retry_on_conflict
-def open_swarm(*, ticket_id: int, by) -> Ticket:
+def open_swarm(*, ticket_id: int, by: User) -> Ticket:
     """Open the ticket to a swarm: agents of any tier may join as collaborators; the tier stays."""
     with transaction.atomic():
         ticket = _lock(ticket_id)
@@ -102,7 +103,7 @@ def open_swarm(*, ticket_id: int, by) -> Ticket:
 
 
 @retry_on_conflict
-def join_swarm(*, ticket_id: int, by) -> Ticket:
+def join_swarm(*, ticket_id: int, by: User) -> Ticket:
     with transaction.atomic():
         ticket = _lock(ticket_id)
         if not permissions.can_join_swarm(by, ticket):
@@ -114,7 +115,7 @@ def join_swarm(*, ticket_id: int, by) -> Ticket:
 
 
 @retry_on_conflict
-def add_watcher(*, ticket_id: int, by, watcher, via_reply_address: bool = False) -> Ticket:
+def add_watcher(*, ticket_id: int, by: User, watcher: User, via_reply_address: bool = False) -> Ticket:
     """Let ``watcher`` follow the public conversation (CC), as ``permissions.can_add_as_watcher`` allows.
 
     ``via_reply_address``: ``watcher`` wrote to the ticket's reply address (inbound mail), which

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from helpdesk.core import ratelimit
 from helpdesk.core.db import retry_on_conflict
+from helpdesk.core.models import User
 
 from .. import permissions
 from ..events import record_event
@@ -23,7 +24,7 @@ from .status import _check_reopen_window, _reopen
 
 @retry_on_conflict
 def add_reply(
-    *, ticket_id: int, by, body: str, channel: str = Channel.PORTAL, uploads: Iterable[UploadedFile] = ()
+    *, ticket_id: int, by: User, body: str, channel: str = Channel.PORTAL, uploads: Iterable[UploadedFile] = ()
 ) -> TicketMessage:
     """Post a public reply; it moves the ticket along the lifecycle as people expect.
 
@@ -78,7 +79,7 @@ def add_reply(
 
 
 @retry_on_conflict
-def reply_to_closed(*, ticket_id: int, by, body: str, channel: str = Channel.PORTAL) -> Ticket:
+def reply_to_closed(*, ticket_id: int, by: User, body: str, channel: str = Channel.PORTAL) -> Ticket:
     """A requester writing on a closed ticket gets a new ticket linked to the old one (DESIGN.md).
 
     ``channel`` is where the follow-up came from (the portal, or e-mail for a mailed reply).
@@ -105,7 +106,7 @@ def reply_to_closed(*, ticket_id: int, by, body: str, channel: str = Channel.POR
 
 
 @retry_on_conflict
-def add_note(*, ticket_id: int, by, body: str, uploads: Iterable[UploadedFile] = ()) -> TicketMessage:
+def add_note(*, ticket_id: int, by: User, body: str, uploads: Iterable[UploadedFile] = ()) -> TicketMessage:
     """Add an internal note (agents only; never shown to requesters or vendors, nor its files)."""
     body = _clean_text(body, "The note")
     uploads = validate_uploads(uploads)

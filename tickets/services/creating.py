@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -11,6 +12,7 @@ from django.utils import timezone
 
 from helpdesk.core import ratelimit
 from helpdesk.core.db import retry_on_conflict
+from helpdesk.core.models import User
 
 from .. import permissions, roles
 from ..events import record_event
@@ -22,8 +24,8 @@ from .status import resolve_ticket
 
 def create_ticket(
     *,
-    requester,
-    by,
+    requester: User,
+    by: User,
     subject: str,
     description: str,
     impact: str = "medium",
@@ -62,7 +64,7 @@ def create_ticket(
 
 
 @retry_on_conflict
-def _write_new_ticket(*, by, uploads: list[UploadedFile], **fields) -> Ticket:
+def _write_new_ticket(*, by: User, uploads: list[UploadedFile], **fields: Any) -> Ticket:
     """The writes of ``create_ticket`` for checked ``fields``, in one transaction.
 
     Apart from ``create_ticket`` so that a run again after a conflict does not count the
@@ -94,8 +96,8 @@ def _write_new_ticket(*, by, uploads: list[UploadedFile], **fields) -> Ticket:
 @retry_on_conflict
 def log_phone_call(
     *,
-    agent,
-    requester,
+    agent: User,
+    requester: User,
     subject: str,
     description: str,
     impact: str = "medium",

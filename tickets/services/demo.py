@@ -73,7 +73,9 @@ def seed_demo_content() -> int:
             return 0
         requester, agent1, agent2 = users["requester"], users["agent1"], users["agent2"]
 
-        def new(subject, description, category, impact="medium", urgency="medium"):
+        def new(
+            subject: str, description: str, category: str, impact: str = "medium", urgency: str = "medium"
+        ) -> Ticket:
             return create_ticket(
                 requester=requester,
                 by=requester,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from helpdesk.core.models import User
+
 from .. import roles
 from ..models import AGENT_TIERS, TierMembership, Vendor, VendorContact
 
@@ -14,7 +16,7 @@ DEMO_PASSWORD = "helpdesk-demo"  # noqa: S105 - printed for the demo accounts on
 SYSTEM_USERNAME = "helpdesk-system"
 
 
-def system_user():
+def system_user() -> User:
     """The account automatic changes are recorded under (SLA escalations): inactive, no password."""
     user, created = get_user_model().objects.get_or_create(
         username=SYSTEM_USERNAME,
@@ -26,7 +28,7 @@ def system_user():
     return user
 
 
-def set_agent_tiers(*, user, tiers: list[int]) -> None:
+def set_agent_tiers(*, user: User, tiers: list[int]) -> None:
     """Make ``user`` an agent of exactly ``tiers`` (each 1-3); an empty list removes the Agent role.
 
     Side effects: rewrites the user's tier memberships and Agent group membership.
@@ -90,5 +92,6 @@ def seed_demo(*, password: str = DEMO_PASSWORD) -> list[tuple[str, str, bool]]:
             if is_vendor:
                 VendorContact.objects.get_or_create(user=user, defaults={"vendor": vendor})
             roles.forget_roles(user)
-            result.append((username, roles.primary_role(user).label, created))
+            role = roles.primary_role(user)
+            result.append((username, str(role.label) if role else "", created))
     return result

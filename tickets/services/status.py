@@ -11,6 +11,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from helpdesk.core.db import retry_on_conflict
+from helpdesk.core.models import User
 
 from .. import permissions
 from ..events import record_event, record_events_bulk
@@ -34,7 +35,7 @@ def reopen_window() -> timedelta:
 
 
 @retry_on_conflict
-def change_status(*, ticket_id: int, by, status: str) -> Ticket:
+def change_status(*, ticket_id: int, by: User, status: str) -> Ticket:
     """Move an open ticket between new/open/pending states (see ``AGENT_TRANSITIONS``)."""
     if status not in Status.values:
         raise ValidationError(f"Unknown status “{status}”.")
@@ -60,7 +61,7 @@ def change_status(*, ticket_id: int, by, status: str) -> Ticket:
 
 
 @retry_on_conflict
-def resolve_ticket(*, ticket_id: int, by, resolution_note: str, resolve_incidents: bool = False) -> Ticket:
+def resolve_ticket(*, ticket_id: int, by: User, resolution_note: str, resolve_incidents: bool = False) -> Ticket:
     """Resolve with a resolution note (the Documentation step); the requester gets the survey.
 
     With ``resolve_incidents`` a problem ticket also resolves its open incidents, each
@@ -95,7 +96,9 @@ def resolve_ticket(*, ticket_id: int, by, resolution_note: str, resolve_incident
     return ticket
 
 
-def _mark_resolved(ticket: Ticket, by, now: datetime, resolution_note: str, *, event_data: dict) -> None:
+def _mark_resolved(
+    ticket: Ticket, by: User, now: datetime, resolution_note: str, *, event_data: dict[str, object]
+) -> None:
     """The resolve step itself, for a locked open ticket: status, note, time, event, notification."""
     _set_status(ticket, Status.RESOLVED, by, now)
     ticket.resolution_note = resolution_note
@@ -113,7 +116,7 @@ def _check_reopen_window(ticket: Ticket, now: datetime) -> None:
         )
 
 
-def _reopen(ticket: Ticket, by, now: datetime, reason: str) -> None:
+def _reopen(ticket: Ticket, by: User, now: datetime, reason: str) -> None:
     _set_status(ticket, Status.OPEN, by, now)
     ticket.resolved_at = None
     ticket.resolution_note = ""
@@ -121,7 +124,7 @@ def _reopen(ticket: Ticket, by, now: datetime, reason: str) -> None:
 
 
 @retry_on_conflict
-def reopen_ticket(*, ticket_id: int, by, reason: str = "") -> Ticket:
+def reopen_ticket(*, ticket_id: int, by: User, reason: str = "") -> Ticket:
     """Reopen a resolved ticket: the requester within the reopen window, an agent at any time before it closes."""
     now = timezone.now()
     with transaction.atomic():
@@ -142,7 +145,7 @@ def reopen_ticket(*, ticket_id: int, by, reason: str = "") -> Ticket:
 
 
 @retry_on_conflict
-def confirm_resolution(*, ticket_id: int, by) -> Ticket:
+def confirm_resolution(*, ticket_id: int, by: User) -> Ticket:
     """The requester confirms the fix: the ticket closes."""
     now = timezone.now()
     with transaction.atomic():

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.core.db import retry_on_conflict
+from helpdesk.core.models import User
 
 from .. import permissions
 from ..events import record_event
@@ -21,7 +22,7 @@ from .text import one_line
 def escalate_ticket(
     *,
     ticket_id: int,
-    by,
+    by: User,
     reason: str,
     to_tier: int | None = None,
     vendor: Vendor | None = None,
@@ -79,7 +80,7 @@ def escalate_automatically(*, ticket_id: int, reason: str, from_tier: int) -> Ti
 
 
 @retry_on_conflict
-def deescalate_ticket(*, ticket_id: int, by, reason: str, to_tier: int | None = None) -> Ticket:
+def deescalate_ticket(*, ticket_id: int, by: User, reason: str, to_tier: int | None = None) -> Ticket:
     """Move the ticket down one or more tiers with a note; leaving tier 4 drops the vendor."""
     note = _clean_text(reason, "A de-escalation note")
     now = timezone.now()
@@ -102,7 +103,7 @@ def deescalate_ticket(*, ticket_id: int, by, reason: str, to_tier: int | None = 
     return ticket
 
 
-def _move_tier(ticket: Ticket, by, now: datetime, target: int, note: str, kind: EventKind) -> None:
+def _move_tier(ticket: Ticket, by: User, now: datetime, target: int, note: str, kind: EventKind) -> None:
     previous = ticket.tier
     TicketMessage.objects.create(ticket=ticket, author=by, kind=MessageKind.INTERNAL, body=note, created_at=now)
     ticket.tier = target
@@ -130,7 +131,7 @@ def _move_tier(ticket: Ticket, by, now: datetime, target: int, note: str, kind: 
 
 
 @retry_on_conflict
-def notify_managers(*, ticket_id: int, by, reason: str) -> Ticket:
+def notify_managers(*, ticket_id: int, by: User, reason: str) -> Ticket:
     """Hierarchical escalation: tell the managers, without changing the tier."""
     note = _clean_text(reason, "A reason for the managers")
     with transaction.atomic():

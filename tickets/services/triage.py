@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from helpdesk.core.db import retry_on_conflict
+from helpdesk.core.models import User
 
 from .. import permissions
 from ..events import record_event
@@ -18,7 +19,7 @@ from ._common import _clean_text, _lock, _require, _touch
 def change_priority(
     *,
     ticket_id: int,
-    by,
+    by: User,
     impact: str | None = None,
     urgency: str | None = None,
     priority: int | None = None,
@@ -66,7 +67,7 @@ def change_priority(
 
 
 @retry_on_conflict
-def change_category(*, ticket_id: int, by, category: Category | None) -> Ticket:
+def change_category(*, ticket_id: int, by: User, category: Category | None) -> Ticket:
     with transaction.atomic():
         ticket = _lock(ticket_id)
         _require(permissions.can_work(by, ticket))

@@ -29,7 +29,7 @@ class StaleTicket(ValidationError):
     the message (the API answers 412, the page shows both values).
     """
 
-    def __init__(self, current: Ticket, expected: int):
+    def __init__(self, current: Ticket, expected: int) -> None:
         self.current = current
         self.expected = expected
         super().__init__(

@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db.models import Q
 
+from helpdesk.core.models import User
+
 from .. import permissions
 from ..models import Ticket
 from .claiming import add_watcher
@@ -33,7 +35,7 @@ def requester_answer(address: str, ticket: Ticket) -> str:
     )
 
 
-def add_watcher_by_address(*, ticket_id: int, by, who: str) -> str:
+def add_watcher_by_address(*, ticket_id: int, by: User, who: str) -> str:
     """Make the person named by ``who`` follow the ticket if the watcher rule allows; returns the answer.
 
     Invariants: the caller has already checked that ``by`` may see the ticket and may add
