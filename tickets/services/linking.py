@@ -11,7 +11,7 @@ from helpdesk.core.db import retry_on_conflict
 from .. import events, permissions
 from ..events import record_event
 from ..models import MessageKind, Status, Ticket, TicketMessage
-from .lifecycle import _lock_tickets, _require, _set_status, _touch
+from ._common import _lock_tickets, _require, _set_status, _touch
 
 
 @retry_on_conflict
