@@ -11,7 +11,9 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from tickets.models import OPEN_STATUSES
+from sla.models import ClockState, Metric
+from tickets import events
+from tickets.models import OPEN_STATUSES, EventKind
 
 from .definitions import (
     ARRAY_COLUMNS,
@@ -22,7 +24,7 @@ from .definitions import (
     SqlParams,
     day_start,
 )
-from .tables import CLOCK, DAILY_FIGURE, DIRTY_DAY, EVENT, ROLLUP_DAY, SURVEY, TICKET
+from .tables import CLOCK, DAILY_FIGURE, DIRTY_DAY, EVENT, ROLLUP_DAY, SURVEY, TICKET, data_key, literal
 
 _TZ = "%(tz)s"
 
@@ -31,12 +33,21 @@ def _day(expr: str) -> str:
     return f"(({expr}) AT TIME ZONE {_TZ})::date"
 
 
-_SIDE = "COALESCE({e}.data->>'side', CASE WHEN {e}.actor_id = t.requester_id THEN 'requester' ELSE 'agent' END)"
+# Event kinds and data keys, named by ``tickets`` (``EventKind``, the schemas in ``tickets.events``).
+_ESCALATED, _DEESCALATED = literal(EventKind.ESCALATED), literal(EventKind.DEESCALATED)
+_REPLIED, _REOPENED = literal(EventKind.REPLIED), literal(EventKind.REOPENED)
+_RESOLVED, _STATUS_CHANGED = literal(EventKind.RESOLVED), literal(EventKind.STATUS_CHANGED)
+_MOVED_FROM, _MOVED_TO = data_key(events.TierMoved, "from"), data_key(events.TierMoved, "to")
+_STATUS_TO = data_key(events.StatusChanged, "to")
+_SIDE = data_key(events.Replied, "side")
+# Clock metrics and states, named by ``sla``.
+_FIRST_RESPONSE, _NEXT_RESPONSE = literal(Metric.FIRST_RESPONSE), literal(Metric.NEXT_RESPONSE)
+_RESOLUTION, _MET = literal(Metric.RESOLUTION), literal(ClockState.MET)
 # Where a response/resolution clock is placed in time (see the module docstring); an expression
 # index on it (migration 0002) finds a day's clocks without reading the whole table.
 _STATE, _DUE, _ENDED = CLOCK.state, CLOCK.due_at, CLOCK.ended_at
-CLOCK_PLACED = f"(CASE WHEN c.{_STATE} = 'met' AND c.{_DUE} IS NULL THEN c.{_ENDED} ELSE c.{_DUE} END)"
-CLOCK_MET = f"(c.{_STATE} = 'met' AND c.{_DUE} IS NULL)"
+CLOCK_PLACED = f"(CASE WHEN c.{_STATE} = {_MET} AND c.{_DUE} IS NULL THEN c.{_ENDED} ELSE c.{_DUE} END)"
+CLOCK_MET = f"(c.{_STATE} = {_MET} AND c.{_DUE} IS NULL)"
 
 
 def _bucket(age: str) -> dict[str, str]:
@@ -60,17 +71,17 @@ def _parts() -> dict[str, tuple[str, str, dict[str, str]]]:
     tier_events = f"""
         LEFT JOIN (
             SELECT e.{E.ticket_id},
-                   bool_or(e.{E.kind} = 'escalated') AS esc,
-                   bool_or(e.{E.kind} = 'escalated' AND (e.data->>'from')::int = 1) AS f1,
-                   bool_or(e.{E.kind} = 'escalated' AND (e.data->>'from')::int = 2) AS f2,
-                   bool_or(e.{E.kind} = 'escalated' AND (e.data->>'from')::int = 3) AS f3,
-                   bool_or((e.data->>'to')::int = 1) AS t1,
-                   bool_or((e.data->>'to')::int = 2) AS t2,
-                   bool_or((e.data->>'to')::int = 3) AS t3,
-                   (array_agg((e.data->>'from')::int ORDER BY e.{E.at}, e.{E.id}))[1] AS first_from
+                   bool_or(e.{E.kind} = {_ESCALATED}) AS esc,
+                   bool_or(e.{E.kind} = {_ESCALATED} AND (e.{E.data}->>{_MOVED_FROM})::int = 1) AS f1,
+                   bool_or(e.{E.kind} = {_ESCALATED} AND (e.{E.data}->>{_MOVED_FROM})::int = 2) AS f2,
+                   bool_or(e.{E.kind} = {_ESCALATED} AND (e.{E.data}->>{_MOVED_FROM})::int = 3) AS f3,
+                   bool_or((e.{E.data}->>{_MOVED_TO})::int = 1) AS t1,
+                   bool_or((e.{E.data}->>{_MOVED_TO})::int = 2) AS t2,
+                   bool_or((e.{E.data}->>{_MOVED_TO})::int = 3) AS t3,
+                   (array_agg((e.{E.data}->>{_MOVED_FROM})::int ORDER BY e.{E.at}, e.{E.id}))[1] AS first_from
             FROM {E.table} e
             JOIN {T.table} moved ON moved.{T.id} = e.{E.ticket_id}
-            WHERE e.{E.kind} IN ('escalated', 'deescalated')
+            WHERE e.{E.kind} IN ({_ESCALATED}, {_DEESCALATED})
               AND moved.{T.created_at} >= %(lo)s AND moved.{T.created_at} < %(hi)s
             GROUP BY e.{E.ticket_id}
         ) m ON m.{E.ticket_id} = t.{T.id}"""
@@ -88,7 +99,7 @@ def _parts() -> dict[str, tuple[str, str, dict[str, str]]]:
     wall = f"extract(epoch FROM c.{C.ended_at} - t.{T.created_at})"
     frt = (
         f"FROM {C.table} c JOIN {T.table} t ON t.{T.id} = c.{C.ticket_id} "
-        f"WHERE c.{C.metric} = 'first_response' AND c.{C.cycle} = 1 AND c.{C.state} = 'met' "
+        f"WHERE c.{C.metric} = {_FIRST_RESPONSE} AND c.{C.cycle} = 1 AND c.{C.state} = {_MET} "
         f"AND c.{C.ended_at} >= %(lo)s AND c.{C.ended_at} < %(hi)s",
         _day(f"c.{C.ended_at}"),
         {
@@ -101,27 +112,27 @@ def _parts() -> dict[str, tuple[str, str, dict[str, str]]]:
     )
     resolution = (
         f"FROM {C.table} c JOIN {T.table} t ON t.{T.id} = c.{C.ticket_id} "
-        f"WHERE c.{C.metric} = 'resolution' AND c.{C.cycle} = 1 AND c.{C.state} = 'met' "
+        f"WHERE c.{C.metric} = {_RESOLUTION} AND c.{C.cycle} = 1 AND c.{C.state} = {_MET} "
         f"AND c.{C.ended_at} >= %(lo)s AND c.{C.ended_at} < %(hi)s",
         _day(f"c.{C.ended_at}"),
         {"res_n": "1", "res_sum": f"c.{C.accrued_seconds}::numeric", "res_value": f"c.{C.accrued_seconds}"},
     )
     requester_after = f"""EXISTS (
             SELECT 1 FROM {E.table} q
-            WHERE q.{E.ticket_id} = t.{T.id} AND q.{E.kind} = 'replied' AND {_SIDE.format(e="q")} = 'requester'
+            WHERE q.{E.ticket_id} = t.{T.id} AND q.{E.kind} = {_REPLIED} AND q.{E.data}->>{_SIDE} = 'requester'
               AND q.{E.at} > f.first_agent AND q.{E.at} < r.{E.at})"""
     resolved = (
         f"""FROM {E.table} r JOIN {T.table} t ON t.{T.id} = r.{E.ticket_id}
         LEFT JOIN LATERAL (
-            SELECT bool_or(e.{E.kind} = 'escalated') AS esc, bool_or(e.{E.kind} = 'reopened') AS reo,
-                   min(e.{E.at}) FILTER (WHERE e.{E.kind} = 'replied' AND {_SIDE.format(e="e")} = 'agent')
+            SELECT bool_or(e.{E.kind} = {_ESCALATED}) AS esc, bool_or(e.{E.kind} = {_REOPENED}) AS reo,
+                   min(e.{E.at}) FILTER (WHERE e.{E.kind} = {_REPLIED} AND e.{E.data}->>{_SIDE} = 'agent')
                        AS first_agent
             FROM {E.table} e
-            WHERE e.{E.ticket_id} = t.{T.id} AND e.{E.kind} IN ('escalated', 'reopened', 'replied')
+            WHERE e.{E.ticket_id} = t.{T.id} AND e.{E.kind} IN ({_ESCALATED}, {_REOPENED}, {_REPLIED})
         ) f ON TRUE
-        WHERE r.{E.kind} = 'resolved' AND r.{E.at} >= %(lo)s AND r.{E.at} < %(hi)s
+        WHERE r.{E.kind} = {_RESOLVED} AND r.{E.at} >= %(lo)s AND r.{E.at} < %(hi)s
           AND NOT EXISTS (SELECT 1 FROM {E.table} p WHERE p.{E.ticket_id} = r.{E.ticket_id}
-                          AND p.{E.kind} = 'resolved' AND (p.{E.at}, p.{E.id}) < (r.{E.at}, r.{E.id}))""",
+                          AND p.{E.kind} = {_RESOLVED} AND (p.{E.at}, p.{E.id}) < (r.{E.at}, r.{E.id}))""",
         _day(f"r.{E.at}"),
         {
             "resolved": "1",
@@ -131,14 +142,14 @@ def _parts() -> dict[str, tuple[str, str, dict[str, str]]]:
     )
     sla = (
         f"FROM {C.table} c JOIN {T.table} t ON t.{T.id} = c.{C.ticket_id} "
-        f"WHERE c.{C.metric} IN ('first_response', 'next_response', 'resolution') "
+        f"WHERE c.{C.metric} IN ({_FIRST_RESPONSE}, {_NEXT_RESPONSE}, {_RESOLUTION}) "
         f"AND {CLOCK_PLACED} >= %(lo)s AND {CLOCK_PLACED} < %(hi)s AND {CLOCK_PLACED} <= %(now)s",
         _day(CLOCK_PLACED),
         {
-            "resp_due": f"(c.{C.metric} <> 'resolution')::int",
-            "resp_met": f"(c.{C.metric} <> 'resolution' AND {CLOCK_MET})::int",
-            "res_due": f"(c.{C.metric} = 'resolution')::int",
-            "res_met": f"(c.{C.metric} = 'resolution' AND {CLOCK_MET})::int",
+            "resp_due": f"(c.{C.metric} <> {_RESOLUTION})::int",
+            "resp_met": f"(c.{C.metric} <> {_RESOLUTION} AND {CLOCK_MET})::int",
+            "res_due": f"(c.{C.metric} = {_RESOLUTION})::int",
+            "res_met": f"(c.{C.metric} = {_RESOLUTION} AND {CLOCK_MET})::int",
         },
     )
     surveys = (
@@ -181,8 +192,8 @@ def _parts() -> dict[str, tuple[str, str, dict[str, str]]]:
             SELECT x.status, x.at AS since, lead(x.at) OVER (ORDER BY x.at, x.eid) AS until
             FROM (SELECT 'new' AS status, t.{T.created_at} AS at, 0::bigint AS eid
                   UNION ALL
-                  SELECT e.data->>'to', e.{E.at}, e.{E.id} FROM {E.table} e
-                  WHERE e.{E.ticket_id} = t.{T.id} AND e.{E.kind} = 'status_changed' AND e.{E.at} < %(past_hi)s) x
+                  SELECT e.{E.data}->>{_STATUS_TO}, e.{E.at}, e.{E.id} FROM {E.table} e
+                  WHERE e.{E.ticket_id} = t.{T.id} AND e.{E.kind} = {_STATUS_CHANGED} AND e.{E.at} < %(past_hi)s) x
         ) s ON TRUE
         CROSS JOIN LATERAL generate_series(
             GREATEST({_day("s.since")}, %(past_first)s::date),

@@ -7,10 +7,13 @@ imported (in every test), not when a query runs in production.
 
 from __future__ import annotations
 
+import re
+
 from django.db import connection, models
 
 from knowledgebase.models import Deflection
 from sla.models import Clock
+from tickets import events
 from tickets.models import Ticket, TicketEvent
 
 from ..models import DailyFigure, DirtyDay, RollupDay, Survey
@@ -39,6 +42,21 @@ class Names:
         if name.startswith("_"):
             raise AttributeError(name)
         return self.column(name)
+
+
+def literal(value: str) -> str:
+    """A constant of the code (an event kind, a data key, a clock metric) as an SQL string literal.
+
+    Only plain lower-case words are accepted, so nothing that needs escaping can reach the SQL.
+    """
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+        raise ValueError(f"{value!r} is not a plain constant.")
+    return f"'{value}'"
+
+
+def data_key(schema: type, name: str) -> str:
+    """``name`` of ``schema`` (a ``tickets.events`` TypedDict) checked at import, as an SQL literal."""
+    return literal(events.key(schema, name))
 
 
 TICKET = Names(Ticket)
