@@ -17,24 +17,27 @@ moment is left to the next sweep (its crossing keeps the due time as its time).
 
 from __future__ import annotations
 
+import functools
 import secrets
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
+from psycopg2 import sql
 
 from helpdesk.core.db import retry_on_conflict
-from helpdesk.core.models import User
+from helpdesk.core.models import OutboxMessage, User
 from helpdesk.core.services import enqueue
 from tickets.events import record_events_bulk
 from tickets.models import OPEN_STATUSES, Category, EventKind, Ticket, TicketEvent
 
 from . import clock as bt
 from .engine import ClockRun, HistoryEvent, PolicyBook, PolicyView, replay
-from .models import BusinessCalendar, Clock, Policy, SlaSettings
+from .models import BusinessCalendar, Clock, ClockEvent, Policy, SlaSettings
 
 CLOCK_EVENT_TASK = "sla.tasks.clock_event_task"
 RECOMPUTE_TASK = "sla.tasks.recompute_open_task"
@@ -136,7 +139,7 @@ def load_book() -> PolicyBook:
         )
         for p in policies
     )
-    parents = dict(Category.objects.values_list("pk", "parent_id"))
+    parents: dict[int, int | None] = dict(Category.objects.values_list("pk", "parent_id"))
     book = PolicyBook(policies=views, category_parents=parents)
     _book_cache.entry = (version, book)
     return book
@@ -246,7 +249,7 @@ def sync_clocks(tickets: Sequence[Ticket], book: PolicyBook | None = None) -> li
     return [*to_create, *to_update]
 
 
-def _refresh_summary(ticket_ids: Iterable[int]) -> list[tuple]:
+def _refresh_summary(ticket_ids: Iterable[int]) -> list[tuple[int, datetime | None, bool]]:
     """One UPDATE: nearest due time of running clocks and "has a breached live clock" per ticket.
 
     Returns ``(ticket id, sla_due_at, sla_breached)`` per ticket written.
@@ -255,19 +258,55 @@ def _refresh_summary(ticket_ids: Iterable[int]) -> list[tuple]:
     if not ids:
         return []
     with connection.cursor() as cursor:
-        cursor.execute(
-            """
-            UPDATE tickets_ticket t SET
-                sla_due_at = (SELECT min(c.due_at) FROM sla_clock c
-                              WHERE c.ticket_id = t.id AND c.state = 'running'),
-                sla_breached = EXISTS (SELECT 1 FROM sla_clock c
-                                       WHERE c.ticket_id = t.id AND c.breached AND c.state IN ('running', 'paused'))
-            WHERE t.id = ANY(%s)
-            RETURNING t.id, t.sla_due_at, t.sla_breached
-            """,
-            [ids],
-        )
+        cursor.execute(_summary_statement(), {"ids": ids})
         return cursor.fetchall()
+
+
+@functools.cache
+def _summary_statement() -> sql.Composed:
+    """The summary UPDATE, its table and column names taken from the models (composed once)."""
+    return sql.SQL(
+        """
+        UPDATE {ticket} t SET
+            {t_due_at} = (SELECT min(c.{c_due_at}) FROM {clock} c
+                          WHERE c.{c_ticket} = t.{t_id} AND c.{c_state} = 'running'),
+            {t_breached} = EXISTS (SELECT 1 FROM {clock} c
+                                   WHERE c.{c_ticket} = t.{t_id} AND c.{c_breached}
+                                     AND c.{c_state} IN ('running', 'paused'))
+        WHERE t.{t_id} = ANY(%(ids)s)
+        RETURNING t.{t_id}, t.{t_due_at}, t.{t_breached}
+        """
+    ).format(
+        ticket=_table(Ticket),
+        t_id=_column(Ticket, "id"),
+        t_due_at=_column(Ticket, "sla_due_at"),
+        t_breached=_column(Ticket, "sla_breached"),
+        clock=_table(Clock),
+        c_ticket=_column(Clock, "ticket"),
+        c_due_at=_column(Clock, "due_at"),
+        c_state=_column(Clock, "state"),
+        c_breached=_column(Clock, "breached"),
+    )
+
+
+def _table(model: type[models.Model]) -> sql.Identifier:
+    """The quoted table name of ``model``."""
+    return sql.Identifier(model._meta.db_table)
+
+
+def _column(model: type[models.Model], name: str) -> sql.Identifier:
+    """The quoted column of ``model``'s field ``name``; ``FieldDoesNotExist`` once the field is gone."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise TypeError(f"{model.__name__}.{name} has no column of its own")
+    return sql.Identifier(field.column)
+
+
+def _constraint(model: type[models.Model], name: str) -> sql.Identifier:
+    """The quoted name of ``model``'s constraint ``name``; ``LookupError`` once it is gone."""
+    if not any(constraint.name == name for constraint in model._meta.constraints):
+        raise LookupError(f"{model.__name__} has no constraint {name}")
+    return sql.Identifier(name)
 
 
 def on_ticket_events(sender: type[Ticket], events: list[TicketEvent], **kwargs: object) -> None:
@@ -287,37 +326,87 @@ def on_ticket_events(sender: type[Ticket], events: list[TicketEvent], **kwargs: 
 # A tuple, which psycopg2 sends as the SQL list that IN takes.
 OPEN = tuple(str(status) for status in OPEN_STATUSES)
 
+# The sweep's statement for one kind of line; ``{line}`` and ``{flag}`` are the clock's time
+# and mark columns of that kind, the other names come from the models (``_sweep_statement``).
+# The CTEs name their output columns themselves, so only the tables' own columns follow the
+# models.
 SWEEP_SQL = """
 WITH crossed AS (
-    SELECT c.id, c.ticket_id, c.metric, c.scope, c.cycle, c.{line} AS at
-    FROM sla_clock c JOIN tickets_ticket t ON t.id = c.ticket_id
+    SELECT c.{c_id} AS id, c.{c_ticket} AS ticket_id, c.{c_metric} AS metric, c.{c_scope} AS scope,
+           c.{c_cycle} AS cycle, c.{line} AS at
+    FROM {clock} c JOIN {ticket} t ON t.{t_id} = c.{c_ticket}
     WHERE NOT c.{flag} AND c.{line} <= %(now)s
     ORDER BY c.{line}
     LIMIT %(batch)s
     FOR UPDATE OF c SKIP LOCKED
     FOR NO KEY UPDATE OF t SKIP LOCKED
 ), marked AS (
-    UPDATE sla_clock SET {flag} = true FROM crossed WHERE sla_clock.id = crossed.id RETURNING sla_clock.id
+    UPDATE {clock} SET {flag} = true FROM crossed WHERE {clock}.{c_id} = crossed.id RETURNING {clock}.{c_id} AS id
 ), recorded AS (
-    INSERT INTO sla_clockevent (ticket_id, metric, scope, cycle, kind, at, recorded_at, tier, data)
-    SELECT cr.ticket_id, cr.metric, cr.scope, cr.cycle, %(kind)s, cr.at, %(now)s, t.tier, '{{}}'::jsonb
-    FROM crossed cr JOIN tickets_ticket t ON t.id = cr.ticket_id
+    INSERT INTO {event} ({e_ticket}, {e_metric}, {e_scope}, {e_cycle}, {e_kind}, {e_at}, {e_recorded_at}, {e_tier},
+                         {e_data})
+    SELECT cr.ticket_id, cr.metric, cr.scope, cr.cycle, %(kind)s, cr.at, %(now)s, t.{t_tier}, '{{}}'::jsonb
+    FROM crossed cr JOIN {ticket} t ON t.{t_id} = cr.ticket_id
     WHERE cr.id IN (SELECT id FROM marked)
-    ON CONFLICT ON CONSTRAINT sla_clock_event_once DO NOTHING
-    RETURNING id, ticket_id, metric, scope, cycle, at
+    ON CONFLICT ON CONSTRAINT {e_once} DO NOTHING
+    RETURNING {e_id} AS id, {e_ticket} AS ticket_id, {e_metric} AS metric, {e_scope} AS scope,
+              {e_cycle} AS cycle, {e_at} AS at
 ), queued AS (
-    INSERT INTO core_outboxmessage (task, kwargs, dedupe_key, status, attempts, available_at, created_at, last_error)
+    INSERT INTO {outbox} ({o_task}, {o_kwargs}, {o_dedupe_key}, {o_status}, {o_attempts}, {o_available_at},
+                          {o_created_at}, {o_last_error})
     SELECT %(task)s, jsonb_build_object('event_id', r.id), 'sla-event:' || r.id, 'pending', 0, %(now)s, %(now)s, ''
     FROM recorded r
-    RETURNING id
+    RETURNING {o_id}
 ), flagged AS (
-    UPDATE tickets_ticket t SET sla_breached = true
-    WHERE %(kind)s = 'breached' AND t.id IN (SELECT ticket_id FROM recorded)
-      AND t.status IN %(open_statuses)s
-    RETURNING t.id
+    UPDATE {ticket} t SET {t_breached} = true
+    WHERE %(kind)s = 'breached' AND t.{t_id} IN (SELECT ticket_id FROM recorded)
+      AND t.{t_status} IN %(open_statuses)s
+    RETURNING t.{t_id}
 )
 SELECT ticket_id, metric, scope, cycle, at FROM recorded ORDER BY ticket_id, id
 """
+
+
+@functools.cache
+def _sweep_statement(line: str, flag: str) -> sql.Composed:
+    """The sweep's statement for the clock fields ``line`` (a time) and ``flag`` (its mark), composed once."""
+    return sql.SQL(SWEEP_SQL).format(
+        line=_column(Clock, line),
+        flag=_column(Clock, flag),
+        clock=_table(Clock),
+        c_id=_column(Clock, "id"),
+        c_ticket=_column(Clock, "ticket"),
+        c_metric=_column(Clock, "metric"),
+        c_scope=_column(Clock, "scope"),
+        c_cycle=_column(Clock, "cycle"),
+        ticket=_table(Ticket),
+        t_id=_column(Ticket, "id"),
+        t_tier=_column(Ticket, "tier"),
+        t_status=_column(Ticket, "status"),
+        t_breached=_column(Ticket, "sla_breached"),
+        event=_table(ClockEvent),
+        e_id=_column(ClockEvent, "id"),
+        e_ticket=_column(ClockEvent, "ticket"),
+        e_metric=_column(ClockEvent, "metric"),
+        e_scope=_column(ClockEvent, "scope"),
+        e_cycle=_column(ClockEvent, "cycle"),
+        e_kind=_column(ClockEvent, "kind"),
+        e_at=_column(ClockEvent, "at"),
+        e_recorded_at=_column(ClockEvent, "recorded_at"),
+        e_tier=_column(ClockEvent, "tier"),
+        e_data=_column(ClockEvent, "data"),
+        e_once=_constraint(ClockEvent, "sla_clock_event_once"),
+        outbox=_table(OutboxMessage),
+        o_id=_column(OutboxMessage, "id"),
+        o_task=_column(OutboxMessage, "task"),
+        o_kwargs=_column(OutboxMessage, "kwargs"),
+        o_dedupe_key=_column(OutboxMessage, "dedupe_key"),
+        o_status=_column(OutboxMessage, "status"),
+        o_attempts=_column(OutboxMessage, "attempts"),
+        o_available_at=_column(OutboxMessage, "available_at"),
+        o_created_at=_column(OutboxMessage, "created_at"),
+        o_last_error=_column(OutboxMessage, "last_error"),
+    )
 
 
 def sweep(*, now: datetime | None = None, batch: int = 5000) -> dict[str, int]:
@@ -333,10 +422,10 @@ def sweep(*, now: datetime | None = None, batch: int = 5000) -> dict[str, int]:
     while True:
         in_round = 0
         for kind, line, flag in (("warning", "warn_at", "warned"), ("breached", "due_at", "breached")):
-            sql = SWEEP_SQL.format(line=line, flag=flag)
+            statement = _sweep_statement(line, flag)
             while True:
                 params = {"now": now, "batch": batch, "kind": kind, "task": CLOCK_EVENT_TASK, "open_statuses": OPEN}
-                count = _sweep_batch(sql, params)
+                count = _sweep_batch(statement, params)
                 recorded[kind] += count
                 in_round += count
                 # Until a batch finds nothing: a short batch may have skipped rows another sweep
@@ -352,7 +441,7 @@ def sweep(*, now: datetime | None = None, batch: int = 5000) -> dict[str, int]:
 
 
 @retry_on_conflict
-def _sweep_batch(sql: str, params: dict) -> int:
+def _sweep_batch(statement: sql.Composed, params: dict[str, Any]) -> int:
     """One batch of the sweep in its own transaction (run again on a conflict): crossings recorded.
 
     The statement records the crossings; each becomes an internal SLA event of its ticket's
@@ -361,7 +450,7 @@ def _sweep_batch(sql: str, params: dict) -> int:
     """
     with transaction.atomic():
         with connection.cursor() as cursor:
-            cursor.execute(sql, params)
+            cursor.execute(statement, params)
             crossings = cursor.fetchall()
         record_events_bulk(
             [

@@ -9,11 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
 from django.db import connection, models
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
+from psycopg2 import sql
+
+from helpdesk.core.models import User
+from tickets.models import Ticket, TierMembership, VendorContact
 
 GROUP_REQUESTER = "Requester"
 GROUP_AGENT = "Agent"
@@ -21,11 +29,12 @@ GROUP_MANAGER = "Manager"
 GROUP_ADMIN = "Admin"
 ALL_GROUPS = (GROUP_REQUESTER, GROUP_AGENT, GROUP_MANAGER, GROUP_ADMIN)
 
+# A function view, as ``role_required`` takes and returns it.
+View = Callable[..., HttpResponseBase]
 
-def group(name: str):
+
+def group(name: str) -> Group:
     """The auth group ``name``; created if missing (a data migration creates all four up front)."""
-    from django.contrib.auth.models import Group
-
     return Group.objects.get_or_create(name=name)[0]
 
 
@@ -52,19 +61,58 @@ class RoleInfo:
 _NOBODY = RoleInfo(groups=frozenset(), tiers=frozenset(), vendor_id=None, is_superuser=False)
 _CACHE_ATTR = "_helpdesk_role_info"
 # The roles of the user ``u``: group names, tiers, vendor, whether they watch a ticket. Read
-# the first time a request asks, after Django or DRF has loaded the signed-in user.
+# the first time a request asks, after Django or DRF has loaded the signed-in user. The table
+# and column names come from the models (``_role_statement``).
 _ROLE_SQL = """
 SELECT
-    ARRAY(SELECT g.name FROM core_user_groups ug JOIN auth_group g ON g.id = ug.group_id
-          WHERE ug.user_id = u.id ORDER BY g.name),
-    ARRAY(SELECT DISTINCT m.tier FROM tickets_tiermembership m WHERE m.user_id = u.id ORDER BY m.tier),
-    (SELECT v.vendor_id FROM tickets_vendorcontact v WHERE v.user_id = u.id),
-    EXISTS (SELECT 1 FROM tickets_ticket_watchers w WHERE w.user_id = u.id)
-FROM core_user u WHERE u.id = %(user)s
+    ARRAY(SELECT g.{g_name} FROM {user_groups} ug JOIN {group} g ON g.{g_id} = ug.{ug_group}
+          WHERE ug.{ug_user} = u.{u_id} ORDER BY g.{g_name}),
+    ARRAY(SELECT DISTINCT m.{m_tier} FROM {membership} m WHERE m.{m_user} = u.{u_id} ORDER BY m.{m_tier}),
+    (SELECT v.{v_vendor} FROM {vendor_contact} v WHERE v.{v_user} = u.{u_id}),
+    EXISTS (SELECT 1 FROM {watchers} w WHERE w.{w_user} = u.{u_id})
+FROM {user} u WHERE u.{u_id} = %(user)s
 """
 
 
-def role_info(user) -> RoleInfo:
+@cache
+def _role_statement() -> sql.Composed:
+    """``_ROLE_SQL`` with the names of the models' tables and columns, composed once per process."""
+    user_groups = User.groups.through
+    watchers = Ticket.watchers.through
+    return sql.SQL(_ROLE_SQL).format(
+        user=_table(User),
+        u_id=_column(User, "id"),
+        group=_table(Group),
+        g_id=_column(Group, "id"),
+        g_name=_column(Group, "name"),
+        user_groups=_table(user_groups),
+        ug_user=_column(user_groups, "user"),
+        ug_group=_column(user_groups, "group"),
+        membership=_table(TierMembership),
+        m_tier=_column(TierMembership, "tier"),
+        m_user=_column(TierMembership, "user"),
+        vendor_contact=_table(VendorContact),
+        v_vendor=_column(VendorContact, "vendor"),
+        v_user=_column(VendorContact, "user"),
+        watchers=_table(watchers),
+        w_user=_column(watchers, "user"),
+    )
+
+
+def _table(model: type[models.Model]) -> sql.Identifier:
+    """The quoted table name of ``model``."""
+    return sql.Identifier(model._meta.db_table)
+
+
+def _column(model: type[models.Model], name: str) -> sql.Identifier:
+    """The quoted column of ``model``'s field ``name``; ``FieldDoesNotExist`` once the field is gone."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, models.Field) or field.column is None:
+        raise TypeError(f"{model.__name__}.{name} has no column of its own")
+    return sql.Identifier(field.column)
+
+
+def role_info(user: User | AnonymousUser | None) -> RoleInfo:
     """Groups, tiers and vendor of ``user`` (one query, then cached on the user object)."""
     if user is None or not user.is_authenticated:
         return _NOBODY
@@ -74,7 +122,7 @@ def role_info(user) -> RoleInfo:
     # Plain SQL: this runs on every request of every signed-in user, and the ORM spent longer
     # compiling the equivalent aggregate than PostgreSQL spent running it.
     with connection.cursor() as cursor:
-        cursor.execute(_ROLE_SQL, {"user": user.pk})
+        cursor.execute(_role_statement(), {"user": user.pk})
         row = cursor.fetchone()
     if row is None:
         setattr(user, _CACHE_ATTR, _NOBODY)
@@ -91,38 +139,38 @@ def role_info(user) -> RoleInfo:
     return info
 
 
-def forget_roles(user) -> None:
+def forget_roles(user: User | AnonymousUser) -> None:
     """Drop the cached role info after changing a user's groups, tiers or vendor."""
     if hasattr(user, _CACHE_ATTR):
         delattr(user, _CACHE_ATTR)
 
 
-def is_admin(user) -> bool:
+def is_admin(user: User | AnonymousUser | None) -> bool:
     info = role_info(user)
     return info.is_superuser or GROUP_ADMIN in info.groups
 
 
-def is_manager(user) -> bool:
+def is_manager(user: User | AnonymousUser | None) -> bool:
     info = role_info(user)
     return info.is_superuser or GROUP_MANAGER in info.groups
 
 
-def is_agent(user) -> bool:
+def is_agent(user: User | AnonymousUser | None) -> bool:
     """Member of the Agent group with at least one tier."""
     info = role_info(user)
     return GROUP_AGENT in info.groups and bool(info.tiers)
 
 
-def is_vendor_contact(user) -> bool:
+def is_vendor_contact(user: User | AnonymousUser | None) -> bool:
     return role_info(user).vendor_id is not None
 
 
-def agent_tiers(user) -> frozenset[int]:
+def agent_tiers(user: User | AnonymousUser | None) -> frozenset[int]:
     """Tiers whose queues ``user`` works (empty for non-agents)."""
     return role_info(user).tiers if is_agent(user) else frozenset()
 
 
-def roles_of(user) -> list[Role]:
+def roles_of(user: User | AnonymousUser) -> list[Role]:
     """Every role ``user`` holds, most powerful first; any signed-in user is at least a requester."""
     if not user.is_authenticated:
         return []
@@ -136,21 +184,21 @@ def roles_of(user) -> list[Role]:
     return [*found, Role.REQUESTER]
 
 
-def primary_role(user) -> Role | None:
+def primary_role(user: User | AnonymousUser) -> Role | None:
     roles = roles_of(user)
     return roles[0] if roles else None
 
 
-def has_role(user, *roles: Role) -> bool:
+def has_role(user: User | AnonymousUser, *roles: Role) -> bool:
     return bool(set(roles_of(user)) & set(roles))
 
 
-def role_required(*roles: Role) -> Callable:
+def role_required(*roles: Role) -> Callable[[View], View]:
     """View decorator: signed in (else to the login page) and holding one of ``roles`` (else 403)."""
 
-    def decorator(view):
+    def decorator(view: View) -> View:
         @wraps(view)
-        def wrapped(request, *args, **kwargs):
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if not has_role(request.user, *roles):
                 raise PermissionDenied
             return view(request, *args, **kwargs)
