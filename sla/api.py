@@ -75,33 +75,36 @@ class TicketClocksView(APIView):
             e.scope for e in events if e.metric == Metric.UC
         }
         vendors = dict(Vendor.objects.filter(pk__in=vendor_ids).values_list("pk", "name")) if vendor_ids else {}
+        clock_rows = []
         for clock in clocks:
-            clock.state_word, clock.detail = _state(clock, now)
-            clock.label = clock_label(clock.metric, clock.scope, vendors)
-        for event in events:
-            event.label = clock_label(event.metric, event.scope, vendors)
-        data = {
-            "ticket": ticket.pk,
-            "clocks": [
+            word, detail = _state(clock, now)
+            clock_rows.append(
                 {
                     **{name: getattr(clock, name) for name in CLOCK_FIELDS},
-                    "state": clock.state_word,
+                    "label": clock_label(clock.metric, clock.scope, vendors),
+                    "detail": detail,
+                    "state": word,
                     "stored_state": clock.state,
                 }
-                for clock in clocks
-            ],
-            "events": events,
-        }
+            )
+        event_rows = [
+            {
+                **{name: getattr(event, name) for name in EVENT_FIELDS},
+                "label": clock_label(event.metric, event.scope, vendors),
+            }
+            for event in events
+        ]
+        data = {"ticket": ticket.pk, "clocks": clock_rows, "events": event_rows}
         return Response(TicketClocksSerializer(data).data)
 
 
+# The stored fields the API shows of a clock and of a recorded event; the view adds the rest
+# (the label, and a clock's state now).
 CLOCK_FIELDS = (
     "id",
     "metric",
-    "label",
     "scope",
     "cycle",
-    "detail",
     "pause_reason",
     "policy_id",
     "target_seconds",
@@ -114,6 +117,7 @@ CLOCK_FIELDS = (
     "warned",
     "breached",
 )
+EVENT_FIELDS = ("id", "kind", "metric", "scope", "cycle", "at", "recorded_at", "tier", "data")
 
 # --------------------------------------------------------------------------- calendars and policies
 
@@ -314,6 +318,6 @@ class PolicyViewSet(_ManagedViewSet):
                 )
                 for t in data["targets"]
             }
-        if not partial:
-            return configure.PolicyInput(**changes)
-        return configure.PolicyInput(**{**configure.PolicyInput.of(policy).__dict__, **changes})
+        if partial and policy is not None:
+            return configure.PolicyInput(**{**configure.PolicyInput.of(policy).__dict__, **changes})
+        return configure.PolicyInput(**changes)

@@ -23,10 +23,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import Max, Model, QuerySet
 
 from helpdesk.core.db import retry_on_conflict
 from tickets.models import OPEN_STATUSES, Channel, Priority
@@ -51,6 +52,8 @@ TARGET_COLUMNS: tuple[tuple[str, int, str], ...] = (
 )
 PRIORITIES: tuple[int, ...] = tuple(Priority.values)
 PAUSE_STATUS_CHOICES = [(s.value, s.label) for s in OPEN_STATUSES]
+
+_M = TypeVar("_M", bound=Model)
 
 
 def column_label(metric: str, tier: int) -> str:
@@ -95,6 +98,11 @@ class CalendarInput:
         )
 
 
+def _others(queryset: QuerySet[_M], pk: int | None) -> QuerySet[_M]:
+    """The rows of ``queryset`` other than ``pk``; all of them for ``None`` (a row not saved yet)."""
+    return queryset if pk is None else queryset.exclude(pk=pk)
+
+
 def _field_of(problem: str) -> str:
     """Which input a problem of ``sla.clock.validate`` is about."""
     if problem.startswith("Unknown time zone"):
@@ -110,7 +118,7 @@ def calendar_problems(data: CalendarInput, *, calendar_id: int | None = None) ->
     name = data.name.strip()
     if not name:
         errors.setdefault("name", []).append("Give the calendar a name.")
-    elif BusinessCalendar.objects.filter(name__iexact=name).exclude(pk=calendar_id).exists():
+    elif _others(BusinessCalendar.objects.filter(name__iexact=name), calendar_id).exists():
         errors.setdefault("name", []).append(f"A calendar named “{name}” already exists.")
     for problem in bt.validate(data.pure()):
         errors.setdefault(_field_of(problem), []).append(problem)
@@ -262,7 +270,7 @@ def policy_problems(data: PolicyInput, *, policy: Policy | None = None) -> dict[
     name = data.name.strip()
     if not name:
         add("name", "Give the policy a name.")
-    elif Policy.objects.filter(name__iexact=name).exclude(pk=policy.pk if policy else None).exists():
+    elif _others(Policy.objects.filter(name__iexact=name), policy.pk if policy else None).exists():
         add("name", f"A policy named “{name}” already exists.")
     calendar_ids = {data.calendar_id} | {t.calendar_id for t in data.targets.values() if t.calendar_id is not None}
     known = set(BusinessCalendar.objects.filter(pk__in=calendar_ids).values_list("pk", flat=True))
@@ -287,7 +295,7 @@ def policy_problems(data: PolicyInput, *, policy: Policy | None = None) -> dict[
         )
     elif (
         not data.is_default
-        and not Policy.objects.filter(is_default=True).exclude(pk=getattr(policy, "pk", None)).exists()
+        and not _others(Policy.objects.filter(is_default=True), policy.pk if policy else None).exists()
     ):
         add("is_default", "There is no default policy yet: make this one the default.")
     return errors

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from functools import cache
+from typing import cast
 from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib.auth.models import Group
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.forms.formsets import DELETION_FIELD_NAME
 
 from tickets.filters import CategoryChoiceField
 from tickets.models import Category, Channel, Priority, Vendor
@@ -69,12 +71,13 @@ class CalendarForm(forms.Form):
         super().__init__(*args, **kwargs)
         current = self.data.get(self.add_prefix("timezone")) if self.is_bound else self.initial.get("timezone")
         # Any zone the tz database knows stays acceptable (a stored "Etc/GMT+5" can be saved again).
-        self.fields["timezone"].choices = zone_choices(current if current in available_timezones() else None)
+        zone_field = cast(forms.ChoiceField, self.fields["timezone"])
+        zone_field.choices = zone_choices(current if current in available_timezones() else None)
 
     @classmethod
     def for_calendar(cls, calendar: BusinessCalendar) -> CalendarForm:
         form = cls(initial={"name": calendar.name, "timezone": calendar.timezone, "always_open": calendar.always_open})
-        form.fields["timezone"].choices = zone_choices(calendar.timezone)
+        cast(forms.ChoiceField, form.fields["timezone"]).choices = zone_choices(calendar.timezone)
         return form
 
 
@@ -111,7 +114,11 @@ class _RowFormSet(forms.BaseFormSet):
     """Blank extra rows are skipped; a ticked "Remove" drops a row."""
 
     def rows(self) -> list[dict]:
-        return [form.cleaned_data for form in self.forms if form.cleaned_data and not self._should_delete_form(form)]
+        return [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get(DELETION_FIELD_NAME, False)
+        ]
 
 
 IntervalFormSet = forms.formset_factory(
@@ -140,7 +147,7 @@ def calendar_forms(data=None, calendar: BusinessCalendar | None = None):
     )
 
 
-def calendar_input(form: CalendarForm, intervals: IntervalFormSet, holidays: HolidayFormSet) -> CalendarInput:
+def calendar_input(form: CalendarForm, intervals: _RowFormSet, holidays: _RowFormSet) -> CalendarInput:
     """The valid forms as the service's input."""
     data = form.cleaned_data
     return CalendarInput(
@@ -213,10 +220,14 @@ class PolicyForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["calendar"].queryset = BusinessCalendar.objects.order_by("name")
-        self.fields["category"].queryset = Category.objects.select_related("parent").order_by("parent__name", "name")
-        self.fields["requester_group"].queryset = Group.objects.order_by("name")
-        self.fields["vendor"].queryset = Vendor.objects.order_by("name")
+        querysets = {
+            "calendar": BusinessCalendar.objects.order_by("name"),
+            "category": Category.objects.select_related("parent").order_by("parent__name", "name"),
+            "requester_group": Group.objects.order_by("name"),
+            "vendor": Vendor.objects.order_by("name"),
+        }
+        for name, queryset in querysets.items():
+            cast(forms.ModelChoiceField, self.fields[name]).queryset = queryset
 
     @classmethod
     def initial_for(cls, policy: Policy | None) -> dict:
@@ -278,7 +289,7 @@ class TargetsForm(forms.Form):
     def initial_for(policy: Policy | None) -> dict:
         if policy is None:
             return {}
-        initial = {}
+        initial: dict[str, int | None] = {}
         for target in policy.targets.all():
             name = cell_name(target.metric, target.tier, target.priority)
             initial[name] = target.seconds // 60

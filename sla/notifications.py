@@ -39,8 +39,9 @@ def _people_to_tell(ticket: Ticket, event: ClockEvent, policy: Policy | None) ->
     breached = event.kind == ClockEventKind.BREACHED
     people: list[Recipient] = []
     if not breached or policy is None or policy.notify_assignee:
-        if ticket.assignee_id and ticket.assignee.email and ticket.assignee.is_active:
-            people.append(Recipient.of(ticket.assignee, essential=breached))
+        assignee = ticket.assignee
+        if assignee is not None and assignee.email and assignee.is_active:
+            people.append(Recipient.of(assignee, essential=breached))
         else:
             people += [Recipient.of(u, essential=breached) for u in agents_of_tier(ticket.tier)]
     if breached and policy is not None and policy.notify_managers:

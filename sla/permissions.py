@@ -10,20 +10,30 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.models import AnonymousUser
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.views import APIView
 
+from helpdesk.core.models import User
 from tickets import permissions as ticket_permissions
 from tickets import roles
 from tickets.models import Ticket
 
 
-def can_manage_sla(user) -> bool:
-    """Managers administer calendars and policies (the role, not the Django admin flag)."""
+def can_manage_sla(user: User | AnonymousUser) -> bool:
+    """Managers administer calendars and policies (the role, not the Django admin flag).
+
+    Anonymous visitors are refused. Reads the user's roles (one cached query); changes nothing.
+    """
     return bool(user and user.is_authenticated) and roles.has_role(user, roles.Role.MANAGER)
 
 
-def can_see_clocks(user, ticket: Ticket) -> bool:
-    """Staff readers see the clocks of a ticket they can see (the caller fetched it through ``get_ticket_for``)."""
+def can_see_clocks(user: User, ticket: Ticket) -> bool:
+    """Staff readers see the clocks of a ticket they can see (the caller fetched it through ``get_ticket_for``).
+
+    Reads the user's roles (one cached query); changes nothing.
+    """
     return ticket_permissions.is_staff_reader(user)
 
 
@@ -32,7 +42,7 @@ class IsSlaManager(BasePermission):
 
     message = "Only managers administer SLA calendars and policies."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Request, view: APIView) -> bool:
         return can_manage_sla(request.user)
 
 

@@ -27,7 +27,11 @@ class ClockSerializer(serializers.Serializer):
 
     id = serializers.IntegerField()
     metric = serializers.ChoiceField(choices=Metric.choices)
-    label = serializers.CharField(help_text="E.g. “Resolution”, “Tier 2 (OLA)”, “Vendor Acme (UC)”.")
+    # The serializer's metaclass takes declared fields off the class, so this does not replace
+    # ``Field.label``; the stubs cannot tell.
+    label = serializers.CharField(  # type: ignore[assignment]
+        help_text="E.g. “Resolution”, “Tier 2 (OLA)”, “Vendor Acme (UC)”."
+    )
     scope = serializers.IntegerField(help_text="The tier of an OLA clock, the vendor id of a UC clock, else 0.")
     cycle = serializers.IntegerField(help_text="1, then 2... when the clock starts again (reopen, next response).")
     state = serializers.ChoiceField(choices=STATE_WORDS, help_text="As on the ticket page, at the time of the request.")
@@ -51,7 +55,7 @@ class ClockEventSerializer(serializers.ModelSerializer):
 
     # A plain string in the schema: an enum named "kind" would collide with the ticket message kinds.
     kind = serializers.CharField(help_text="One of: " + ", ".join(ClockEventKind.values) + ".")
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a declared field, not Field.label (see above)
 
     class Meta:
         model = ClockEvent

@@ -148,14 +148,16 @@ def calendar_delete(request, pk: int):
 def conditions(policy: Policy) -> list[str]:
     """The policy's conditions in words (empty: matches every ticket)."""
     parts = []
-    if policy.category_id:
-        category = policy.category
-        parts.append(f"Category {category.parent.name} / {category.name}" if category.parent_id else category.name)
-    if policy.requester_group_id:
+    # A foreign key left empty reads as None without a query.
+    category = policy.category
+    if category is not None:
+        parent = category.parent
+        parts.append(f"Category {parent.name} / {category.name}" if parent is not None else category.name)
+    if policy.requester_group is not None:
         parts.append(f"Requester group {policy.requester_group.name}")
     if policy.channel:
         parts.append(f"Channel {policy.get_channel_display()}")
-    if policy.vendor_id:
+    if policy.vendor is not None:
         parts.append(f"Vendor {policy.vendor.name}")
     return parts
 
