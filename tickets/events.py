@@ -365,16 +365,7 @@ def sla_crossed(
 ticket_events = Signal()
 
 
-def record_event(event: TicketEvent, *_old: Any, **_old_keywords: Any) -> TicketEvent:  # TEMPORARY: old form
-    if _old:
-        ticket, (kind,) = event, _old
-        data, at = _old_keywords.get("data") or {}, _old_keywords.get("at")
-        actor, internal = _old_keywords.get("actor"), _old_keywords.get("internal", False)
-        event = _event(ticket, kind, data, by=actor, at=at, internal=internal)
-    return _record_one(event)
-
-
-def _record_one(event: TicketEvent) -> TicketEvent:
+def record_event(event: TicketEvent) -> TicketEvent:
     """Append one event (made by a constructor above) and announce it: ``record_events_bulk`` of one.
 
     The caller holds the transaction (and the ticket's row lock for a live change). Receivers

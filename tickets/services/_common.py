@@ -17,8 +17,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from helpdesk.core.models import User
 from helpdesk.core.services import enqueue
 
+from .. import events
 from ..events import record_event
-from ..models import EventKind, Ticket
+from ..models import Ticket
 from .text import one_line
 
 NOTIFY_TASK = "tickets.tasks.notify_task"
@@ -79,5 +80,5 @@ def _notify(ticket: Ticket, event: str, **extra: object) -> None:
 
 
 def _set_status(ticket: Ticket, status: str, by: User, now: datetime) -> None:
-    record_event(ticket, EventKind.STATUS_CHANGED, actor=by, at=now, data={"from": ticket.status, "to": status})
+    record_event(events.status_changed(ticket, by=by, before=ticket.status, after=status, at=now))
     ticket.status = status

@@ -11,6 +11,8 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
+from helpdesk.core.models import User
+
 from .. import events
 from ..events import record_event
 from ..models import Attachment, Ticket, TicketMessage
@@ -69,18 +71,16 @@ def validate_uploads(uploads: Iterable[UploadedFile]) -> list[UploadedFile]:
         raise ValidationError(f"At most {MAX_FILES_PER_MESSAGE} files at a time.")
     limit = settings.ATTACHMENT_MAX_BYTES
     for upload in uploads:
-        if upload.size > limit:
-            raise ValidationError(
-                f"“{clean_filename(upload.name)}” is {upload.size / 1_048_576:.1f} MB; "
-                f"the limit is {limit / 1_048_576:.0f} MB."
-            )
-        if upload.size == 0:
-            raise ValidationError(f"“{clean_filename(upload.name)}” is empty.")
+        size, name = upload.size or 0, clean_filename(upload.name or "")
+        if size > limit:
+            raise ValidationError(f"“{name}” is {size / 1_048_576:.1f} MB; the limit is {limit / 1_048_576:.0f} MB.")
+        if size == 0:
+            raise ValidationError(f"“{name}” is empty.")
     return uploads
 
 
 def store_attachments(
-    *, ticket: Ticket, by, uploads: Iterable[UploadedFile], message: TicketMessage | None = None
+    *, ticket: Ticket, by: User, uploads: Iterable[UploadedFile], message: TicketMessage | None = None
 ) -> list[Attachment]:
     """Save ``uploads`` on ``ticket`` inside the caller's transaction.
 
@@ -95,9 +95,9 @@ def store_attachments(
                 ticket=ticket,
                 message=message,
                 uploaded_by=by,
-                filename=clean_filename(upload.name),
+                filename=clean_filename(upload.name or ""),
                 content_type=sniff_content_type(upload),
-                size=upload.size,
+                size=upload.size or 0,
             )
             attachment.file.save("upload", upload, save=False)
             saved.append(attachment)

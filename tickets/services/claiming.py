@@ -9,9 +9,9 @@ from django.utils import timezone
 from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.models import User
 
-from .. import permissions, roles
+from .. import events, permissions, roles
 from ..events import record_event
-from ..models import EventKind, Status, Ticket
+from ..models import Status, Ticket
 from ._common import _lock, _notify, _require, _set_status, _touch
 
 
@@ -81,9 +81,7 @@ def _assign(ticket: Ticket, assignee: User | None, by: User) -> None:
         _set_status(ticket, Status.OPEN, by, now)
         changed.append("status")
     _touch(ticket, now, *changed)
-    record_event(
-        ticket, EventKind.ASSIGNED, actor=by, at=now, data={"from": previous, "to": assignee.pk if assignee else None}
-    )
+    record_event(events.assigned(ticket, by=by, before=previous, after=assignee.pk if assignee else None, at=now))
     if assignee is not None and assignee.pk != by.pk:
         _notify(ticket, "assigned", to=assignee.pk)
 
@@ -98,7 +96,7 @@ def open_swarm(*, ticket_id: int, by: User) -> Ticket:
             ticket.is_swarm = True
             _touch(ticket, timezone.now(), "is_swarm")
             ticket.collaborators.add(by)
-            record_event(ticket, EventKind.SWARM_OPENED, actor=by, internal=True)
+            record_event(events.swarm_opened(ticket, by=by))
     return ticket
 
 
@@ -110,7 +108,7 @@ def join_swarm(*, ticket_id: int, by: User) -> Ticket:
             raise ValidationError("This ticket is not open to a swarm.")
         if not ticket.collaborators.filter(pk=by.pk).exists():
             ticket.collaborators.add(by)
-            record_event(ticket, EventKind.SWARM_JOINED, actor=by, internal=True)
+            record_event(events.swarm_joined(ticket, by=by))
     return ticket
 
 
@@ -135,8 +133,8 @@ def add_watcher(*, ticket_id: int, by: User, watcher: User, via_reply_address: b
         if not ticket.watchers.filter(pk=watcher.pk).exists():
             ticket.watchers.add(watcher)
             roles.forget_roles(watcher)
-            data = {"watcher": watcher.pk, **({"via": "email reply address"} if via_reply_address else {})}
-            record_event(ticket, EventKind.WATCHER_ADDED, actor=by, data=data)
+            via = "email reply address" if via_reply_address else None
+            record_event(events.watcher_added(ticket, by=by, watcher=watcher.pk, via=via))
     return ticket
 
 

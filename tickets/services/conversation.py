@@ -13,9 +13,9 @@ from helpdesk.core import ratelimit
 from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.models import User
 
-from .. import permissions
+from .. import events, permissions
 from ..events import record_event
-from ..models import Channel, EventKind, MessageKind, Status, Ticket, TicketMessage
+from ..models import Channel, MessageKind, Status, Ticket, TicketMessage
 from ._common import _clean_text, _lock, _notify, _require, _set_status, _touch
 from .attachments import store_attachments, validate_uploads
 from .creating import create_ticket
@@ -51,8 +51,10 @@ def add_reply(
             ticket=ticket, author=by, kind=MessageKind.PUBLIC, body=body, channel=channel, created_at=now
         )
         # Which side spoke decides the SLA response clocks (``sla`` reads it from the history).
-        side = "agent" if is_worker else "requester" if requester_side else "vendor" if vendor_side else "other"
-        record_event(ticket, EventKind.REPLIED, actor=by, at=now, data={"message": message.pk, "side": side})
+        side: events.Side = (
+            "agent" if is_worker else "requester" if requester_side else "vendor" if vendor_side else "other"
+        )
+        record_event(events.replied(ticket, by=by, message=message.pk, side=side, at=now))
         changed = []
         if is_worker:
             if ticket.first_response_at is None:
@@ -100,8 +102,8 @@ def reply_to_closed(*, ticket_id: int, by: User, body: str, channel: str = Chann
             channel=channel,
         )
         new.related.add(old)
-        record_event(new, EventKind.LINKED, actor=by, data={"related": old.pk, "why": "follow-up"})
-        record_event(old, EventKind.LINKED, actor=by, data={"related": new.pk, "why": "follow-up"})
+        record_event(events.linked_related(new, by=by, related=old.pk, follow_up=True))
+        record_event(events.linked_related(old, by=by, related=new.pk, follow_up=True))
     return new
 
 
@@ -117,7 +119,7 @@ def add_note(*, ticket_id: int, by: User, body: str, uploads: Iterable[UploadedF
         message = TicketMessage.objects.create(
             ticket=ticket, author=by, kind=MessageKind.INTERNAL, body=body, created_at=now
         )
-        record_event(ticket, EventKind.NOTE_ADDED, actor=by, at=now, data={"message": message.pk}, internal=True)
+        record_event(events.note_added(ticket, by=by, message=message.pk, at=now))
         _touch(ticket, now)
         store_attachments(ticket=ticket, by=by, uploads=uploads, message=message)
     return message

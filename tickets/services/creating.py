@@ -14,9 +14,9 @@ from helpdesk.core import ratelimit
 from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.models import User
 
-from .. import permissions, roles
+from .. import events, permissions, roles
 from ..events import record_event
-from ..models import Category, Channel, EventKind, Status, Ticket, Tier, priority_for
+from ..models import Category, Channel, Status, Ticket, Tier, priority_for
 from ._common import _clean_text, _notify, _require, _touch
 from .attachments import store_attachments, validate_uploads
 from .status import resolve_ticket
@@ -80,13 +80,7 @@ def _write_new_ticket(*, by: User, uploads: list[UploadedFile], **fields: Any) -
             created_at=now,
             updated_at=now,
         )
-        record_event(
-            ticket,
-            EventKind.CREATED,
-            actor=by,
-            at=now,
-            data={"channel": ticket.channel, "priority": ticket.priority, "tier": ticket.tier},
-        )
+        record_event(events.created(ticket, by=by, at=now))
         _notify(ticket, "received")
         # Last, so nothing after the files are written can roll the ticket back.
         store_attachments(ticket=ticket, by=by, uploads=uploads)
@@ -124,7 +118,7 @@ def log_phone_call(
         ticket.assignee = agent
         ticket.status = Status.OPEN
         _touch(ticket, timezone.now(), "assignee", "status")
-        record_event(ticket, EventKind.ASSIGNED, actor=agent, data={"from": None, "to": agent.pk})
+        record_event(events.assigned(ticket, by=agent, before=None, after=agent.pk))
         if resolution_note.strip():
             ticket = resolve_ticket(ticket_id=ticket.pk, by=agent, resolution_note=resolution_note)
     return ticket

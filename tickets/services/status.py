@@ -13,9 +13,9 @@ from django.utils import timezone
 from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.models import User
 
-from .. import permissions
+from .. import events, permissions
 from ..events import record_event, record_events_bulk
-from ..models import OPEN_STATUSES, EventKind, Status, Ticket, TicketEvent
+from ..models import OPEN_STATUSES, Status, Ticket
 from ._common import _clean_text, _lock, _lock_tickets, _notify, _require, _set_status, _touch
 
 # Status changes an agent may make directly. Resolving, reopening and closing have their own
@@ -84,27 +84,28 @@ def resolve_ticket(*, ticket_id: int, by: User, resolution_note: str, resolve_in
         # Events in ascending ticket id, like the locks (README, "Row locks").
         for each in sorted(locked.values(), key=lambda t: t.pk):
             if each.pk == ticket_id:
-                _mark_resolved(ticket, by, now, note, event_data={"note": note})
+                _mark_resolved(ticket, by, now, note, event_note=note)
             elif ticket.is_problem and each.problem_id == ticket_id and each.is_open:
                 _mark_resolved(
                     each,
                     by,
                     now,
                     f"Resolved with problem {ticket.reference}: {note}",
-                    event_data={"note": note, "problem": ticket.pk},
+                    event_note=note,
+                    problem=ticket.pk,
                 )
     return ticket
 
 
 def _mark_resolved(
-    ticket: Ticket, by: User, now: datetime, resolution_note: str, *, event_data: dict[str, object]
+    ticket: Ticket, by: User, now: datetime, resolution_note: str, *, event_note: str, problem: int | None = None
 ) -> None:
     """The resolve step itself, for a locked open ticket: status, note, time, event, notification."""
     _set_status(ticket, Status.RESOLVED, by, now)
     ticket.resolution_note = resolution_note
     ticket.resolved_at = now
     _touch(ticket, now, "status", "resolution_note", "resolved_at")
-    record_event(ticket, EventKind.RESOLVED, actor=by, at=now, data=event_data)
+    record_event(events.resolved(ticket, by=by, note=event_note, problem=problem, at=now))
     _notify(ticket, "resolved")
 
 
@@ -120,7 +121,7 @@ def _reopen(ticket: Ticket, by: User, now: datetime, reason: str) -> None:
     _set_status(ticket, Status.OPEN, by, now)
     ticket.resolved_at = None
     ticket.resolution_note = ""
-    record_event(ticket, EventKind.REOPENED, actor=by, at=now, data={"reason": reason})
+    record_event(events.reopened(ticket, by=by, reason=reason, at=now))
 
 
 @retry_on_conflict
@@ -156,7 +157,7 @@ def confirm_resolution(*, ticket_id: int, by: User) -> Ticket:
         _set_status(ticket, Status.CLOSED, by, now)
         ticket.closed_at = now
         _touch(ticket, now, "status", "closed_at")
-        record_event(ticket, EventKind.CLOSED, actor=by, at=now, data={"why": "confirmed"})
+        record_event(events.closed(ticket, by=by, why="confirmed", at=now))
     return ticket
 
 
@@ -184,11 +185,11 @@ def close_expired_resolved(*, now: datetime | None = None) -> int:
         )
         record_events_bulk(
             [
-                TicketEvent(ticket_id=pk, kind=kind, at=now, data=data)
+                event
                 for pk in ids
-                for kind, data in (
-                    (EventKind.STATUS_CHANGED, {"from": Status.RESOLVED, "to": Status.CLOSED}),
-                    (EventKind.CLOSED, {"why": "reopen window ended"}),
+                for event in (
+                    events.status_changed(pk, by=None, before=Status.RESOLVED, after=Status.CLOSED, at=now),
+                    events.closed(pk, by=None, why="reopen window ended", at=now),
                 )
             ]
         )

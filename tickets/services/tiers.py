@@ -11,7 +11,7 @@ from django.utils import timezone
 from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.models import User
 
-from .. import permissions
+from .. import events, permissions
 from ..events import record_event
 from ..models import EventKind, MessageKind, Status, Ticket, TicketMessage, Tier, Vendor
 from ._common import _clean_text, _lock, _notify, _require, _set_status, _touch
@@ -112,21 +112,11 @@ def _move_tier(ticket: Ticket, by: User, now: datetime, target: int, note: str, 
     if ticket.status == Status.NEW:
         _set_status(ticket, Status.OPEN, by, now)
     _touch(ticket, now, "tier", "assignee", "vendor", "vendor_reference", "status")
-    record_event(
-        ticket,
-        kind,
-        actor=by,
-        at=now,
-        internal=True,
-        data={
-            "from": previous,
-            "to": target,
-            "note": note,
-            "vendor": ticket.vendor_id,
-            "vendor_reference": ticket.vendor_reference,
-            "previous_assignee": old_assignee,
-        },
+    escalated = kind == EventKind.ESCALATED
+    moved = events.tier_moved(
+        ticket, by=by, escalated=escalated, before=previous, note=note, previous_assignee=old_assignee, at=now
     )
+    record_event(moved)
     _notify(ticket, kind.value, tier=target)
 
 
@@ -137,6 +127,6 @@ def notify_managers(*, ticket_id: int, by: User, reason: str) -> Ticket:
     with transaction.atomic():
         ticket = _lock(ticket_id)
         _require(permissions.can_work(by, ticket))
-        record_event(ticket, EventKind.MANAGERS_NOTIFIED, actor=by, internal=True, data={"reason": note})
+        record_event(events.managers_notified(ticket, by=by, reason=note))
         _notify(ticket, "managers", reason=note)
     return ticket

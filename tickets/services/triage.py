@@ -9,9 +9,9 @@ from django.utils import timezone
 from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.models import User
 
-from .. import permissions
+from .. import events, permissions
 from ..events import record_event
-from ..models import Category, EventKind, Priority, Ticket, priority_for
+from ..models import Category, Priority, Ticket, priority_for
 from ._common import _clean_text, _lock, _require, _touch
 
 
@@ -30,7 +30,7 @@ def change_priority(
     with transaction.atomic():
         ticket = _lock(ticket_id)
         _require(permissions.can_work(by, ticket))
-        before = {
+        before: events.PriorityFields = {
             "impact": ticket.impact,
             "urgency": ticket.urgency,
             "priority": ticket.priority,
@@ -47,7 +47,7 @@ def change_priority(
         else:
             ticket.priority = matrix
             ticket.priority_reason = ""
-        after = {
+        after: events.PriorityFields = {
             "impact": ticket.impact,
             "urgency": ticket.urgency,
             "priority": ticket.priority,
@@ -56,13 +56,7 @@ def change_priority(
         if after == before:
             return ticket
         _touch(ticket, now, "impact", "urgency", "priority", "priority_reason")
-        record_event(
-            ticket,
-            EventKind.PRIORITY_CHANGED,
-            actor=by,
-            at=now,
-            data={"from": before, "to": after},
-        )
+        record_event(events.priority_changed(ticket, by=by, before=before, after=after, at=now))
     return ticket
 
 
@@ -78,10 +72,5 @@ def change_category(*, ticket_id: int, by: User, category: Category | None) -> T
         previous = ticket.category_id
         ticket.category = category
         _touch(ticket, timezone.now(), "category")
-        record_event(
-            ticket,
-            EventKind.CATEGORY_CHANGED,
-            actor=by,
-            data={"from": previous, "to": category.pk if category else None},
-        )
+        record_event(events.category_changed(ticket, by=by, before=previous, after=category.pk if category else None))
     return ticket
