@@ -2,7 +2,7 @@
 
 Row locks, in this order in every transaction (README, "Row locks"):
 
-1. tickets, in ascending id (``tickets.services.lifecycle._lock`` / ``_lock_tickets``: one
+1. tickets, in ascending id (``tickets.services._common._lock`` / ``_lock_tickets``: one
    statement sorts before it locks); a change of several tickets records their events in
    ascending id too;
 2. then each locked ticket's own rows: its SLA clocks (``sla.services.sync_ticket_clocks``),
