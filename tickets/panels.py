@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from helpdesk.core.models import User
+
 from .models import Ticket
 
 
@@ -19,7 +21,7 @@ from .models import Ticket
 class TicketPanel:
     key: str
     template: str
-    context: Callable[[object, Ticket], dict | None]  # (user, ticket) -> context, None = hidden
+    context: Callable[[User, Ticket], dict | None]  # (user, ticket) -> context, None = hidden
     order: int = 100
 
 
