@@ -58,17 +58,21 @@ FROM (
 ) AS x
 """
 
+# The history of each seeded ticket, with the data its kinds hold (``tickets.events``): run after
+# MESSAGES_SQL, so each public reply's event names its message.
 EVENTS_SQL = """
 INSERT INTO tickets_ticketevent (ticket_id, actor_id, kind, at, data, internal)
-SELECT id, requester_id, 'created', created_at, '{}'::jsonb, false FROM tickets_ticket WHERE id > %(after)s
+SELECT id, requester_id, 'created', created_at,
+       jsonb_build_object('channel', channel, 'priority', priority, 'tier', tier), false
+  FROM tickets_ticket WHERE id > %(after)s
 UNION ALL
-SELECT id, assignee_id, 'replied', first_response_at, '{}'::jsonb, false
-  FROM tickets_ticket WHERE id > %(after)s AND first_response_at IS NOT NULL
+SELECT m.ticket_id, m.author_id, 'replied', m.created_at, jsonb_build_object('message', m.id, 'side', 'agent'), false
+  FROM tickets_ticketmessage m WHERE m.ticket_id > %(after)s AND m.kind = 'public'
 UNION ALL
-SELECT id, NULL, 'resolved', resolved_at, '{}'::jsonb, false
+SELECT id, NULL, 'resolved', resolved_at, jsonb_build_object('note', resolution_note), false
   FROM tickets_ticket WHERE id > %(after)s AND resolved_at IS NOT NULL
 UNION ALL
-SELECT id, NULL, 'closed', closed_at, '{}'::jsonb, false
+SELECT id, NULL, 'closed', closed_at, '{"why": "reopen window ended"}'::jsonb, false
   FROM tickets_ticket WHERE id > %(after)s AND closed_at IS NOT NULL
 """
 
@@ -136,8 +140,8 @@ def seed(out, total: int) -> None:
                 "after": after,
             }
             cur.execute(TICKETS_SQL, params)
-            cur.execute(EVENTS_SQL, params)
             cur.execute(MESSAGES_SQL, params)
+            cur.execute(EVENTS_SQL, params)
             done = stop
             rate = done / (time.perf_counter() - started)
             bar = "#" * int(30 * done / total)

@@ -49,7 +49,7 @@ def _problems(data: dict, schema: type) -> list[str]:
     return missing + unknown + wrong
 
 
-def _check_every_stored_event() -> set[str]:
+def check_every_stored_event() -> set[str]:
     kinds = set()
     for event in TicketEvent.objects.order_by("id"):
         problems = _problems(event.data, events.SCHEMAS[event.kind])
@@ -79,7 +79,7 @@ def test_every_event_of_a_whole_ticket_life_fits_its_schema(story):  # noqa: F81
     assert services.escalate_automatically(ticket_id=automatic.pk, reason="SLA breached", from_tier=Tier.T1)
     assert phoned.status == Status.RESOLVED
 
-    kinds = _check_every_stored_event()
+    kinds = check_every_stored_event()
     assert kinds == set(EventKind.values)  # every kind was written and checked
 
 
