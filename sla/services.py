@@ -71,6 +71,7 @@ def calendar_view(calendar: BusinessCalendar) -> bt.Calendar:
 
 
 def settings_version() -> int:
+    """The current version of the SLA settings (0 before the first one is written). Reads one row."""
     row = SlaSettings.objects.values_list("version", flat=True).first()
     return row or 0
 
@@ -181,7 +182,8 @@ def _requester_groups(book: PolicyBook, tickets: Sequence[Ticket]) -> dict[int, 
     return {user_id: frozenset(ids) for user_id, ids in groups.items()}
 
 
-def _clock_values(run: ClockRun) -> dict:
+def _clock_values(run: ClockRun) -> dict[str, Any]:
+    """The computed fields of a clock (``COMPUTED_FIELDS``) as ``run`` gives them."""
     return {
         "policy_id": run.policy_id,
         "target_seconds": run.target_seconds,
