@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.utils import timezone
 
+from helpdesk.core.models import User
 from tickets import permissions
 from tickets.models import Ticket
 
@@ -78,7 +79,7 @@ def _state(clock: Clock, now: datetime) -> tuple[str, str]:
     return "stopped", "stopped" + (f", {duration(over)} over target" if over > 0 else "")
 
 
-def clock_panel(user, ticket: Ticket) -> dict | None:
+def clock_panel(user: User, ticket: Ticket) -> dict | None:
     """Panel context for staff (agents, managers); requesters and vendors see no SLA internals."""
     if not permissions.is_staff_reader(user):
         return None
