@@ -109,7 +109,6 @@ class HistoryEvent:
     kind: str
     at: datetime
     data: dict
-    actor_id: int | None = None
 
 
 @dataclass
@@ -270,7 +269,6 @@ def replay(
     events: Iterable[HistoryEvent],
     book: PolicyBook,
     *,
-    requester_id: int | None,
     category_id: int | None,
     group_ids: frozenset[int] = frozenset(),
 ) -> list[ClockRun]:

@@ -32,7 +32,7 @@ from psycopg2 import sql
 from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.models import OutboxMessage, User
 from helpdesk.core.services import enqueue
-from tickets.events import record_events_bulk
+from tickets.events import record_events_bulk, sla_crossed
 from tickets.models import OPEN_STATUSES, Category, EventKind, Ticket, TicketEvent
 
 from . import clock as bt
@@ -162,13 +162,11 @@ def replay_ticket(
     """
     book = book or load_book()
     if history is None:
-        history = list(
-            TicketEvent.objects.filter(ticket_id=ticket.pk).order_by("at", "pk").only("kind", "at", "data", "actor_id")
-        )
-    events = [HistoryEvent(kind=e.kind, at=e.at, data=e.data, actor_id=e.actor_id) for e in history]
+        history = list(TicketEvent.objects.filter(ticket_id=ticket.pk).order_by("at", "pk").only("kind", "at", "data"))
+    events = [HistoryEvent(kind=e.kind, at=e.at, data=e.data) for e in history]
     if groups is None:
         groups = _requester_groups(book, [ticket]).get(ticket.requester_id, frozenset())
-    return replay(events, book, requester_id=ticket.requester_id, category_id=ticket.category_id, group_ids=groups)
+    return replay(events, book, category_id=ticket.category_id, group_ids=groups)
 
 
 def _requester_groups(book: PolicyBook, tickets: Sequence[Ticket]) -> dict[int, frozenset[int]]:
@@ -221,7 +219,7 @@ def sync_clocks(tickets: Sequence[Ticket], book: PolicyBook | None = None) -> li
     ids = [t.pk for t in tickets]
     histories: dict[int, list[TicketEvent]] = defaultdict(list)
     events = TicketEvent.objects.filter(ticket_id__in=ids).order_by("ticket_id", "at", "pk")
-    for event in events.only("ticket_id", "kind", "at", "data", "actor_id"):
+    for event in events.only("ticket_id", "kind", "at", "data"):
         histories[event.ticket_id].append(event)
     groups = _requester_groups(book, tickets)
     existing = {(c.ticket_id, c.metric, c.scope, c.cycle): c for c in Clock.objects.filter(ticket_id__in=ids)}
@@ -456,18 +454,14 @@ def _sweep_batch(statement: sql.Composed, params: dict[str, Any]) -> int:
             crossings = cursor.fetchall()
         record_events_bulk(
             [
-                TicketEvent(
-                    ticket_id=ticket_id,
-                    kind=EventKind.SLA,
+                sla_crossed(
+                    ticket_id,
+                    crossing=params["kind"],
+                    metric=metric,
+                    scope=scope,
+                    cycle=cycle,
+                    due=due,
                     at=params["now"],
-                    internal=True,
-                    data={
-                        "sla": params["kind"],
-                        "metric": metric,
-                        "scope": scope,
-                        "cycle": cycle,
-                        "due": due.isoformat(),
-                    },
                 )
                 for ticket_id, metric, scope, cycle, due in crossings
             ]
