@@ -14,7 +14,7 @@ export PORT SITE_URL
 
 help:
 	@echo "make run    - install, migrate, load demo data and start web + Celery worker + beat on http://127.0.0.1:$(PORT)/"
-	@echo "make test   - install, then ruff and the whole pytest suite (browser tests included)"
+	@echo "make test   - install, then ruff, mypy and the whole pytest suite (browser tests included)"
 	@echo "make bench  - seed large data and print benchmark figures"
 	@echo "make stop   - stop the embedded PostgreSQL and Redis if something left them running"
 
@@ -57,6 +57,7 @@ dovecot:
 lint: install
 	ruff check .
 	ruff format --check .
+	mypy
 
 format: install
 	ruff check --fix .
