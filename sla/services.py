@@ -25,10 +25,11 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from psycopg2 import sql
 
+from helpdesk.core import sqlnames
 from helpdesk.core.db import retry_on_conflict
 from helpdesk.core.models import OutboxMessage, User
 from helpdesk.core.services import enqueue
@@ -277,36 +278,16 @@ def _summary_statement() -> sql.Composed:
         RETURNING t.{t_id}, t.{t_due_at}, t.{t_breached}
         """
     ).format(
-        ticket=_table(Ticket),
-        t_id=_column(Ticket, "id"),
-        t_due_at=_column(Ticket, "sla_due_at"),
-        t_breached=_column(Ticket, "sla_breached"),
-        clock=_table(Clock),
-        c_ticket=_column(Clock, "ticket"),
-        c_due_at=_column(Clock, "due_at"),
-        c_state=_column(Clock, "state"),
-        c_breached=_column(Clock, "breached"),
+        ticket=sqlnames.table(Ticket),
+        t_id=sqlnames.column(Ticket, "id"),
+        t_due_at=sqlnames.column(Ticket, "sla_due_at"),
+        t_breached=sqlnames.column(Ticket, "sla_breached"),
+        clock=sqlnames.table(Clock),
+        c_ticket=sqlnames.column(Clock, "ticket"),
+        c_due_at=sqlnames.column(Clock, "due_at"),
+        c_state=sqlnames.column(Clock, "state"),
+        c_breached=sqlnames.column(Clock, "breached"),
     )
-
-
-def _table(model: type[models.Model]) -> sql.Identifier:
-    """The quoted table name of ``model``."""
-    return sql.Identifier(model._meta.db_table)
-
-
-def _column(model: type[models.Model], name: str) -> sql.Identifier:
-    """The quoted column of ``model``'s field ``name``; ``FieldDoesNotExist`` once the field is gone."""
-    field = model._meta.get_field(name)
-    if not isinstance(field, models.Field) or field.column is None:
-        raise TypeError(f"{model.__name__}.{name} has no column of its own")
-    return sql.Identifier(field.column)
-
-
-def _constraint(model: type[models.Model], name: str) -> sql.Identifier:
-    """The quoted name of ``model``'s constraint ``name``; ``LookupError`` once it is gone."""
-    if not any(constraint.name == name for constraint in model._meta.constraints):
-        raise LookupError(f"{model.__name__} has no constraint {name}")
-    return sql.Identifier(name)
 
 
 def on_ticket_events(sender: type[Ticket], events: list[TicketEvent], **kwargs: object) -> None:
@@ -371,41 +352,41 @@ SELECT ticket_id, metric, scope, cycle, at FROM recorded ORDER BY ticket_id, id
 def _sweep_statement(line: str, flag: str) -> sql.Composed:
     """The sweep's statement for the clock fields ``line`` (a time) and ``flag`` (its mark), composed once."""
     return sql.SQL(SWEEP_SQL).format(
-        line=_column(Clock, line),
-        flag=_column(Clock, flag),
-        clock=_table(Clock),
-        c_id=_column(Clock, "id"),
-        c_ticket=_column(Clock, "ticket"),
-        c_metric=_column(Clock, "metric"),
-        c_scope=_column(Clock, "scope"),
-        c_cycle=_column(Clock, "cycle"),
-        ticket=_table(Ticket),
-        t_id=_column(Ticket, "id"),
-        t_tier=_column(Ticket, "tier"),
-        t_status=_column(Ticket, "status"),
-        t_breached=_column(Ticket, "sla_breached"),
-        event=_table(ClockEvent),
-        e_id=_column(ClockEvent, "id"),
-        e_ticket=_column(ClockEvent, "ticket"),
-        e_metric=_column(ClockEvent, "metric"),
-        e_scope=_column(ClockEvent, "scope"),
-        e_cycle=_column(ClockEvent, "cycle"),
-        e_kind=_column(ClockEvent, "kind"),
-        e_at=_column(ClockEvent, "at"),
-        e_recorded_at=_column(ClockEvent, "recorded_at"),
-        e_tier=_column(ClockEvent, "tier"),
-        e_data=_column(ClockEvent, "data"),
-        e_once=_constraint(ClockEvent, "sla_clock_event_once"),
-        outbox=_table(OutboxMessage),
-        o_id=_column(OutboxMessage, "id"),
-        o_task=_column(OutboxMessage, "task"),
-        o_kwargs=_column(OutboxMessage, "kwargs"),
-        o_dedupe_key=_column(OutboxMessage, "dedupe_key"),
-        o_status=_column(OutboxMessage, "status"),
-        o_attempts=_column(OutboxMessage, "attempts"),
-        o_available_at=_column(OutboxMessage, "available_at"),
-        o_created_at=_column(OutboxMessage, "created_at"),
-        o_last_error=_column(OutboxMessage, "last_error"),
+        line=sqlnames.column(Clock, line),
+        flag=sqlnames.column(Clock, flag),
+        clock=sqlnames.table(Clock),
+        c_id=sqlnames.column(Clock, "id"),
+        c_ticket=sqlnames.column(Clock, "ticket"),
+        c_metric=sqlnames.column(Clock, "metric"),
+        c_scope=sqlnames.column(Clock, "scope"),
+        c_cycle=sqlnames.column(Clock, "cycle"),
+        ticket=sqlnames.table(Ticket),
+        t_id=sqlnames.column(Ticket, "id"),
+        t_tier=sqlnames.column(Ticket, "tier"),
+        t_status=sqlnames.column(Ticket, "status"),
+        t_breached=sqlnames.column(Ticket, "sla_breached"),
+        event=sqlnames.table(ClockEvent),
+        e_id=sqlnames.column(ClockEvent, "id"),
+        e_ticket=sqlnames.column(ClockEvent, "ticket"),
+        e_metric=sqlnames.column(ClockEvent, "metric"),
+        e_scope=sqlnames.column(ClockEvent, "scope"),
+        e_cycle=sqlnames.column(ClockEvent, "cycle"),
+        e_kind=sqlnames.column(ClockEvent, "kind"),
+        e_at=sqlnames.column(ClockEvent, "at"),
+        e_recorded_at=sqlnames.column(ClockEvent, "recorded_at"),
+        e_tier=sqlnames.column(ClockEvent, "tier"),
+        e_data=sqlnames.column(ClockEvent, "data"),
+        e_once=sqlnames.constraint(ClockEvent, "sla_clock_event_once"),
+        outbox=sqlnames.table(OutboxMessage),
+        o_id=sqlnames.column(OutboxMessage, "id"),
+        o_task=sqlnames.column(OutboxMessage, "task"),
+        o_kwargs=sqlnames.column(OutboxMessage, "kwargs"),
+        o_dedupe_key=sqlnames.column(OutboxMessage, "dedupe_key"),
+        o_status=sqlnames.column(OutboxMessage, "status"),
+        o_attempts=sqlnames.column(OutboxMessage, "attempts"),
+        o_available_at=sqlnames.column(OutboxMessage, "available_at"),
+        o_created_at=sqlnames.column(OutboxMessage, "created_at"),
+        o_last_error=sqlnames.column(OutboxMessage, "last_error"),
     )
 
 

@@ -20,6 +20,7 @@ from django.http import HttpRequest
 from django.http.response import HttpResponseBase
 from psycopg2 import sql
 
+from helpdesk.core import sqlnames
 from helpdesk.core.models import User
 from tickets.models import Ticket, TierMembership, VendorContact
 
@@ -80,36 +81,23 @@ def _role_statement() -> sql.Composed:
     user_groups = User.groups.through
     watchers = Ticket.watchers.through
     return sql.SQL(_ROLE_SQL).format(
-        user=_table(User),
-        u_id=_column(User, "id"),
-        group=_table(Group),
-        g_id=_column(Group, "id"),
-        g_name=_column(Group, "name"),
-        user_groups=_table(user_groups),
-        ug_user=_column(user_groups, "user"),
-        ug_group=_column(user_groups, "group"),
-        membership=_table(TierMembership),
-        m_tier=_column(TierMembership, "tier"),
-        m_user=_column(TierMembership, "user"),
-        vendor_contact=_table(VendorContact),
-        v_vendor=_column(VendorContact, "vendor"),
-        v_user=_column(VendorContact, "user"),
-        watchers=_table(watchers),
-        w_user=_column(watchers, "user"),
+        user=sqlnames.table(User),
+        u_id=sqlnames.column(User, "id"),
+        group=sqlnames.table(Group),
+        g_id=sqlnames.column(Group, "id"),
+        g_name=sqlnames.column(Group, "name"),
+        user_groups=sqlnames.table(user_groups),
+        ug_user=sqlnames.column(user_groups, "user"),
+        ug_group=sqlnames.column(user_groups, "group"),
+        membership=sqlnames.table(TierMembership),
+        m_tier=sqlnames.column(TierMembership, "tier"),
+        m_user=sqlnames.column(TierMembership, "user"),
+        vendor_contact=sqlnames.table(VendorContact),
+        v_vendor=sqlnames.column(VendorContact, "vendor"),
+        v_user=sqlnames.column(VendorContact, "user"),
+        watchers=sqlnames.table(watchers),
+        w_user=sqlnames.column(watchers, "user"),
     )
-
-
-def _table(model: type[models.Model]) -> sql.Identifier:
-    """The quoted table name of ``model``."""
-    return sql.Identifier(model._meta.db_table)
-
-
-def _column(model: type[models.Model], name: str) -> sql.Identifier:
-    """The quoted column of ``model``'s field ``name``; ``FieldDoesNotExist`` once the field is gone."""
-    field = model._meta.get_field(name)
-    if not isinstance(field, models.Field) or field.column is None:
-        raise TypeError(f"{model.__name__}.{name} has no column of its own")
-    return sql.Identifier(field.column)
 
 
 def role_info(user: User | AnonymousUser | None) -> RoleInfo:

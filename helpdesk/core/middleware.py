@@ -1,3 +1,9 @@
+import functools
+import zoneinfo
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.cache import patch_cache_control
 
 
@@ -64,3 +70,34 @@ class PrivateCacheMiddleware:
             return True
         vary = {v.strip().lower() for v in response.get("Vary", "").split(",") if v.strip()}
         return bool(vary & self.PERSONAL_VARY)
+
+
+class UserTimeZoneMiddleware:
+    """Times on pages in the signed-in person's own zone (``User.time_zone``), else the desk's.
+
+    An unknown zone name (set before it was checked, or a zone removed from the system's
+    database) falls back to the desk's zone instead of failing the page.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        zone_name = getattr(request.user, "time_zone", "") if request.user.is_authenticated else ""
+        zone = _zone(zone_name) if zone_name else None
+        if zone is not None:
+            timezone.activate(zone)
+        else:
+            timezone.deactivate()
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
+
+
+@functools.lru_cache(maxsize=64)
+def _zone(name: str) -> zoneinfo.ZoneInfo | None:
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return None

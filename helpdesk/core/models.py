@@ -19,6 +19,16 @@ class User(AbstractUser):
         help_text="Status changes, watcher copies, assignment and escalation notices, SLA warnings.",
     )
 
+    time_zone = models.CharField(
+        "Time zone",
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="Times are shown in this zone (an IANA name such as Europe/Berlin). Empty: the desk's zone.",
+    )
+    # The queue columns this person chose to see, in order; empty means the default set.
+    queue_columns = models.JSONField(default=list, blank=True)
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         constraints = [

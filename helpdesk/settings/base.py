@@ -62,6 +62,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "helpdesk.core.middleware.UserTimeZoneMiddleware",
     # Counts rate-limited actions by client address; a refused page goes out as 429.
     "helpdesk.core.ratelimit.RateLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -86,6 +87,8 @@ TEMPLATES: list[dict[str, Any]] = [
                 "django.contrib.messages.context_processors.messages",
                 "tickets.context_processors.navigation",
             ],
+            # ``{% when %}``, the one date/time style, in every template without a load.
+            "builtins": ["helpdesk.core.templatetags.when"],
         },
     },
 ]

@@ -11,6 +11,7 @@ import re
 
 from django.db import connection, models
 
+from helpdesk.core.sqlnames import column_name
 from knowledgebase.models import Deflection
 from sla.models import Clock
 from tickets import events
@@ -28,17 +29,14 @@ class Names:
     """
 
     def __init__(self, model: type[models.Model]) -> None:
-        self._meta = model._meta
+        self._model = model
         self.table = connection.ops.quote_name(model._meta.db_table)
 
     def column(self, name: str) -> str:
-        field = self._meta.get_field(name)
-        if not isinstance(field, models.Field) or field.column is None:
-            raise ValueError(f"{self._meta.label}.{name} is not a column.")
-        return connection.ops.quote_name(field.column)
+        return connection.ops.quote_name(column_name(self._model, name))
 
     def __getattr__(self, name: str) -> str:
-        # Called only for names that are not attributes (``table``, ``column``, ``_meta``).
+        # Called only for names that are not attributes (``table``, ``column``, ``_model``).
         if name.startswith("_"):
             raise AttributeError(name)
         return self.column(name)

@@ -3,6 +3,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser.axe import assert_accessible
 from tests.browser.conftest import log_in
 from tickets.services import DEMO_PASSWORD, seed_demo
 
@@ -53,3 +54,8 @@ def test_log_out_from_the_navigation(page):
     expect(page.locator("h1").first).to_contain_text("logged out")
     page.goto("/dashboard/")
     expect(page).to_have_url(re.compile(r"/accounts/login/"))
+
+
+def test_the_sign_in_page_has_no_serious_accessibility_violation(page):
+    page.goto("/accounts/login/")
+    assert_accessible(page)
