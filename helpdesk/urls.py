@@ -41,6 +41,7 @@ urlpatterns = [
     path("api/reports/", include("reports.api_urls")),
     path("api/", include(sla_ticket_api_urls)),
     path("api/", include("tickets.api_urls")),
+    path("api/", include("tickets.inbox_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The footer links here: a signed-out visitor is sent to sign in and back (was a bare 401).
     path(
@@ -48,6 +49,7 @@ urlpatterns = [
         login_required(SpectacularSwaggerSplitView.as_view(url_name="api-schema")),
         name="api-docs",
     ),
+    path("inbox/", include("tickets.views.inbox")),
     path("kb/", include("knowledgebase.urls")),
     path("sla/", include("sla.urls")),
     path("", include("tickets.urls")),
