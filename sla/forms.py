@@ -7,14 +7,17 @@ it raises on the page, field by field.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from decimal import Decimal
 from functools import cache
-from typing import cast
+from typing import Any, cast
 from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib.auth.models import Group
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms.formsets import DELETION_FIELD_NAME
 
 from tickets.filters import CategoryChoiceField
@@ -249,12 +252,114 @@ class PolicyForm(forms.Form):
         }
 
 
+# --------------------------------------------------------------------------- target durations
+
+# Minutes per unit of a target. A day is 24 hours of the time the clock counts: on the 8-hour
+# office calendar "1 d" is three working days (the policy page says so beside the grid).
+DAY_MINUTES = 24 * 60
+_UNITS = {
+    **dict.fromkeys(("d", "day", "days"), DAY_MINUTES),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), 60),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), 1),
+}
+_NUMBER = r"\d+(?:\.\d+)?"
+_BARE_NUMBER = re.compile(rf"[+-]?{_NUMBER}")
+_DURATION = re.compile(rf"(?:{_NUMBER}\s*[a-z]+\s*)+")
+_DURATION_PART = re.compile(rf"({_NUMBER})\s*([a-z]+)")
+DURATION_EXAMPLES = "“90 min”, “8 h”, “3 d” or “1 d 4 h”"
+
+
+def parse_duration_minutes(text: str) -> int:
+    """Whole minutes of a duration typed by a person: "90 min", "8 h", "1.5 h", "3 d", "1 d 4 h".
+
+    A number alone is minutes ("1440"). Units may be written out ("2 hours", "1 day") and each
+    may appear once; "d" is 24 hours. Raises ``ValidationError`` (codes ``invalid``,
+    ``repeated``, ``fraction``) for anything else or for a total that is not whole minutes. Signs
+    are kept on a bare number, so the caller's minimum refuses "-5" with its own message.
+    """
+    cleaned = text.strip().lower()
+    if _BARE_NUMBER.fullmatch(cleaned):
+        total = Decimal(cleaned)
+    elif _DURATION.fullmatch(cleaned):
+        total = Decimal(0)
+        seen: set[int] = set()
+        for number, unit in _DURATION_PART.findall(cleaned):
+            if unit not in _UNITS:
+                raise ValidationError(
+                    "“%(unit)s” is not a unit: use d, h or min (%(examples)s).",
+                    code="invalid",
+                    params={"unit": unit, "examples": DURATION_EXAMPLES},
+                )
+            if _UNITS[unit] in seen:
+                raise ValidationError("Name each unit once, as in “1 d 4 h”.", code="repeated")
+            seen.add(_UNITS[unit])
+            total += Decimal(number) * _UNITS[unit]
+    else:
+        raise ValidationError(
+            "Enter a duration such as %(examples)s; a number alone counts as minutes.",
+            code="invalid",
+            params={"examples": DURATION_EXAMPLES},
+        )
+    if total != total.to_integral_value():
+        raise ValidationError(
+            "“%(text)s” is not a whole number of minutes.", code="fraction", params={"text": text.strip()}
+        )
+    return int(total)
+
+
+def duration_text(minutes: int) -> str:
+    """Minutes as ``parse_duration_minutes`` reads them back, largest units first: 4800 -> "3 d 8 h"."""
+    days, rest = divmod(minutes, DAY_MINUTES)
+    hours, mins = divmod(rest, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{mins} min" if mins else ""]
+    return " ".join(part for part in parts if part) or "0 min"
+
+
+class DurationMinutesField(forms.Field):
+    """A target in whole minutes, typed and shown as a duration ("1 d 4 h"); a number alone is minutes.
+
+    The one parser of SLA target durations: the policy page's grid and the API's ``minutes``
+    (``sla.serializers.TargetMinutesField``) both clean their input with it. An integer passes
+    through as minutes (the API's JSON numbers); anything but a string or an integer is refused.
+    """
+
+    widget = forms.TextInput
+
+    def __init__(self, *, min_value: int = 1, max_value: int = MAX_TARGET_MINUTES, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators.append(MinValueValidator(min_value))
+        self.validators.append(
+            MaxValueValidator(max_value, message=f"A target can be at most {duration_text(max_value)} (ten years).")
+        )
+
+    def to_python(self, value: object) -> int | None:
+        if value in self.empty_values:
+            return None
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if not isinstance(value, str) or len(value) > 40:
+            raise ValidationError(
+                "Enter a duration such as %(examples)s; a number alone counts as minutes.",
+                code="invalid",
+                params={"examples": DURATION_EXAMPLES},
+            )
+        return parse_duration_minutes(value)
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return duration_text(value)
+        return value
+
+    def widget_attrs(self, widget: forms.Widget) -> dict[str, Any]:
+        return {**super().widget_attrs(widget), "autocomplete": "off", "spellcheck": "false"}
+
+
 def cell_name(metric: str, tier: int, priority: int) -> str:
     return f"{metric}_{tier}_p{priority}"
 
 
 class TargetsForm(forms.Form):
-    """The targets grid: business minutes per (metric, tier) column and priority, each optionally on its own calendar.
+    """The targets grid: a duration per (metric, tier) column and priority, each optionally on its own calendar.
 
     The calendar selects share one list of choices (one query for the page, however many cells).
     """
@@ -267,14 +372,10 @@ class TargetsForm(forms.Form):
         for metric, tier, heading in TARGET_COLUMNS:
             for priority in Priority.values:
                 name = cell_name(metric, tier, priority)
-                self.fields[name] = forms.IntegerField(
+                self.fields[name] = DurationMinutesField(
                     required=False,
-                    min_value=1,
-                    max_value=MAX_TARGET_MINUTES,
-                    label=f"{heading}, P{priority}: target in business minutes",
-                    widget=forms.NumberInput(
-                        attrs={"min": 1, "step": 1, "class": "form-control form-control-sm", "inputmode": "numeric"}
-                    ),
+                    label=f"{heading}, P{priority}: target in business time (e.g. 8 h, 3 d, 90 min)",
+                    widget=forms.TextInput(attrs={"class": "form-control form-control-sm", "size": 8}),
                 )
                 self.fields[f"{name}_calendar"] = forms.TypedChoiceField(
                     required=False,

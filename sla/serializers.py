@@ -7,6 +7,7 @@ it. Output serializers read what the view's queryset loaded; none of them querie
 from __future__ import annotations
 
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError as DjangoValidationError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -15,6 +16,7 @@ from helpdesk.core.serializers import StrictSerializer
 from tickets.models import Category, Channel, Priority, Vendor
 
 from .configure import MAX_TARGET_MINUTES, PAUSE_STATUS_CHOICES, TARGET_COLUMNS
+from .forms import DurationMinutesField
 from .models import WEEKDAYS, BusinessCalendar, ClockEvent, ClockEventKind, ClockState, Metric, Policy
 
 STATE_WORDS = ["running", "warning", "paused", "met", "breached", "stopped"]
@@ -125,13 +127,43 @@ class CalendarInputSerializer(StrictSerializer):
 TARGET_METRIC_CHOICES = Metric.choices
 
 
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1, "maximum": MAX_TARGET_MINUTES},
+            {"type": "string", "example": "1 d 4 h"},
+        ]
+    }
+)
+class TargetMinutesField(serializers.Field):
+    """Business minutes as a number, or a duration as on the policy page ("90 min", "8 h", "3 d", "1 d 4 h").
+
+    Parsed by the page's own field (``sla.forms.DurationMinutesField``), so both accept the same text.
+    """
+
+    def to_internal_value(self, data: object) -> int:
+        try:
+            minutes = DurationMinutesField().clean(data)
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
+        if minutes is None:  # not reached: the field is required, so clean() refuses an empty value
+            raise serializers.ValidationError("This field is required.")
+        return minutes
+
+    def to_representation(self, value: int) -> int:
+        return value
+
+
 class TargetSerializer(serializers.Serializer):
     metric = serializers.ChoiceField(choices=TARGET_METRIC_CHOICES)
     priority = serializers.ChoiceField(choices=Priority.choices)
     tier = serializers.IntegerField(
         min_value=0, max_value=3, required=False, default=0, help_text="OLA targets: the tier (1-3); others 0."
     )
-    minutes = serializers.IntegerField(min_value=1, max_value=MAX_TARGET_MINUTES, help_text="Business minutes.")
+    minutes = TargetMinutesField(
+        help_text="Business minutes (a number), or a duration such as “90 min”, “8 h”, “3 d” or “1 d 4 h” "
+        "(a day is 24 hours of the calendar's counted time)."
+    )
     calendar = serializers.PrimaryKeyRelatedField(
         queryset=BusinessCalendar.objects.all(),
         required=False,

@@ -398,9 +398,12 @@ def test_create_a_policy_with_a_targets_grid(manager_client):
 def test_edit_shows_the_targets_and_saves_changes(manager_client):
     policy = default_policy()
     page = page_text(manager_client.get(f"/sla/policies/{policy.pk}/"))
-    # 4 h resolution for P1 on the seeded default, shown in minutes with an accessible label.
-    assert 'name="t-resolution_0_p1" value="240"' in page
-    assert "Resolution, P1: target in business minutes" in page
+    # 4 h resolution for P1 on the seeded default, shown as a duration with an accessible label;
+    # P4 resolution is 10 office days of 8 hours (4,800 minutes), shown as 3 d 8 h.
+    assert 'name="t-resolution_0_p1" value="4 h"' in page
+    assert 'name="t-resolution_0_p4" value="3 d 8 h"' in page
+    assert 'name="t-first_response_0_p1" value="15 min"' in page
+    assert "Resolution, P1: target in business time (e.g. 8 h, 3 d, 90 min)" in page
     response = manager_client.post(
         f"/sla/policies/{policy.pk}/", policy_data(name="Standard", is_default=True, targets={"resolution_0_p2": "90"})
     )
@@ -413,11 +416,15 @@ def test_edit_shows_the_targets_and_saves_changes(manager_client):
     [
         ({"resolution_0_p1": "0"}, "Ensure this value is greater than or equal to 1."),
         ({"resolution_0_p1": "-5"}, "Ensure this value is greater than or equal to 1."),
-        ({"resolution_0_p1": "1.5"}, "Enter a whole number."),
+        ({"resolution_0_p1": "1.5"}, "“1.5” is not a whole number of minutes."),
+        ({"resolution_0_p1": "soon"}, "Enter a duration such as “90 min”, “8 h”, “3 d” or “1 d 4 h”"),
+        ({"resolution_0_p1": "3 weeks"}, "“weeks” is not a unit: use d, h or min"),
+        ({"resolution_0_p1": "1 h 2 h"}, "Name each unit once, as in “1 d 4 h”."),
+        ({"resolution_0_p1": "3661 d"}, "A target can be at most 3660 d (ten years)."),
         ({}, "Give the policy at least one target."),
     ],
 )
-def test_non_positive_targets_are_refused(manager_client, targets, message):
+def test_bad_targets_are_refused_with_a_form_error(manager_client, targets, message):
     before = snapshot()
     response = manager_client.post("/sla/policies/new/", policy_data(targets=targets))
     assert response.status_code == 400
