@@ -50,6 +50,7 @@ urlpatterns = [
         name="api-docs",
     ),
     path("inbox/", include("tickets.views.inbox")),
+    path("live/", include("tickets.live")),
     path("kb/", include("knowledgebase.urls")),
     path("sla/", include("sla.urls")),
     path("", include("tickets.urls")),
