@@ -14,7 +14,7 @@ from django.db.models import Q
 
 from . import roles
 from .filters import PersonChoiceField
-from .models import Category, Level, Priority, Status, Tier, Vendor, parse_reference
+from .models import Category, Level, MessageKind, Priority, Status, Tier, Vendor, parse_reference
 
 # The words requesters are offered for impact and urgency, mapped to the Level the matrix uses.
 IMPACT_CHOICES = [
@@ -183,6 +183,9 @@ class CategoryForm(VersionedForm):
         cast(forms.ModelChoiceField, self.fields["category"]).queryset = active_categories()
 
 
+# The statuses a macro may set (those of an agent's direct moves; resolving needs its note).
+MACRO_STATUSES = (Status.OPEN, Status.PENDING_REQUESTER, Status.PENDING_VENDOR)
+
 AGENT_AND_VENDOR_TIERS = [Tier.T1, Tier.T2, Tier.T3, Tier.T4]
 
 
@@ -299,3 +302,175 @@ class WatcherForm(forms.Form):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("auto_id", "watcher_%s")
         super().__init__(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------- the composer
+
+
+class ComposeForm(VersionedForm):
+    """The ticket page's composer: a reply, note or vendor message, and field changes, in one submit.
+
+    Shape only. ``kinds`` are the message kinds the user may write here (the first is the
+    default); ``work`` adds the field changes (status, priority, category, assignee) for those
+    who work the ticket, with ``statuses`` the ones offered and ``tier`` the assignees' tier.
+    """
+
+    kind = forms.ChoiceField(choices=[], widget=forms.RadioSelect, label="Write")
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 6}),
+        required=False,
+        label="Message",
+        help_text="Markdown works. Leave it empty to change only the fields.",
+    )
+    attachments = _attachments_field()
+    status = forms.ChoiceField(choices=Status.choices, label="Status")
+    impact = forms.ChoiceField(choices=Level.choices, label="Impact")
+    urgency = forms.ChoiceField(choices=Level.choices, label="Urgency")
+    priority = forms.TypedChoiceField(
+        choices=[("", "Follow the matrix"), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Priority",
+    )
+    reason = forms.CharField(
+        max_length=500,
+        required=False,
+        label="Reason for the override",
+        help_text="Required when the priority departs from the matrix.",
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.none(), required=False, label="Category", empty_label="No category"
+    )
+    assignee = PersonChoiceField(
+        queryset=get_user_model().objects.none(), required=False, label="Assignee", empty_label="Nobody"
+    )
+
+    FIELD_CHANGES = ("status", "impact", "urgency", "priority", "reason", "category", "assignee")
+
+    def __init__(
+        self,
+        *args,
+        kinds: list[tuple[str, str]],
+        work: bool = False,
+        statuses: list[str] | None = None,
+        tier: int = Tier.T1,
+        **kwargs,
+    ):
+        kwargs.setdefault("auto_id", "compose_%s")
+        super().__init__(*args, **kwargs)
+        kind = cast(forms.ChoiceField, self.fields["kind"])
+        kind.choices = kinds
+        if kinds:
+            self.initial.setdefault("kind", kinds[0][0])
+        if len(kinds) <= 1:
+            kind.widget = forms.HiddenInput()
+        if not work:
+            for name in self.FIELD_CHANGES:
+                del self.fields[name]
+            return
+        if statuses is not None:
+            # Offer only the allowed targets; any status is accepted, so the service explains a refusal.
+            self.fields["status"].widget.choices = [(v, label) for v, label in Status.choices if v in statuses]
+        cast(forms.ModelChoiceField, self.fields["category"]).queryset = active_categories()
+        cast(PersonChoiceField, self.fields["assignee"]).queryset = assignable_people(tier)
+
+    @property
+    def changes_fields(self) -> bool:
+        return "status" in self.fields
+
+    def clean(self):
+        data = super().clean() or {}
+        # The version is checked only when the submit changes a field (``compose``): a reply
+        # alone is never refused because someone else changed the ticket meanwhile.
+        data["shown_version"] = data.pop("version", None)
+        return data
+
+
+def assignable_people(tier: int):
+    """Agents of ``tier`` and managers: whom a ticket of that tier may be assigned to."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True)
+        .filter(Q(groups__name=roles.GROUP_AGENT, tier_memberships__tier=tier) | Q(groups__name=roles.GROUP_MANAGER))
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class PreviewForm(forms.Form):
+    """The composer's text, for the Markdown preview."""
+
+    body = forms.CharField(required=False, max_length=100_000)
+
+
+class MacroForm(forms.Form):
+    """A macro's fields (shape only; ``services.save_macro`` holds the rules)."""
+
+    name = forms.CharField(max_length=80, label="Name")
+    personal = forms.BooleanField(
+        required=False, initial=True, label="Personal", help_text="Only you see a personal macro."
+    )
+    tier = forms.TypedChoiceField(
+        choices=[("", "Every tier"), *[(int(t), Tier(t).label) for t in (Tier.T1, Tier.T2, Tier.T3, Tier.T4)]],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Tier",
+        help_text="For a tier macro (managers): the tier whose agents use it.",
+    )
+    kind = forms.ChoiceField(choices=MessageKind.choices, label="Writes", initial=MessageKind.PUBLIC)
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        required=False,
+        label="Text",
+        help_text="Markdown. Placeholders: {requester}, {reference}, {subject}, {agent}.",
+    )
+    status = forms.ChoiceField(
+        choices=[("", "Leave as it is"), *[(v, label) for v, label in Status.choices if v in MACRO_STATUSES]],
+        required=False,
+        label="Set status",
+    )
+    priority = forms.TypedChoiceField(
+        choices=[("", "Leave as it is"), *Priority.choices],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Set priority",
+    )
+    category = forms.ModelChoiceField(
+        queryset=Category.objects.none(), required=False, label="Set category", empty_label="Leave as it is"
+    )
+    assign_to_me = forms.BooleanField(required=False, label="Assign the ticket to me")
+
+    def __init__(self, *args, shared: bool = False, **kwargs):
+        kwargs.setdefault("auto_id", "macro_%s")
+        super().__init__(*args, **kwargs)
+        cast(forms.ModelChoiceField, self.fields["category"]).queryset = active_categories()
+        if not shared:
+            # Agents keep personal macros only.
+            del self.fields["tier"]
+            self.fields["personal"].widget = forms.HiddenInput()
+            self.fields["personal"].initial = True
+
+    def clean(self):
+        data = super().clean() or {}
+        if "tier" not in self.fields:
+            data["personal"] = True
+            data["tier"] = None
+        return data
+
+
+class ApplyMacroForm(VersionedForm):
+    """Which macro to apply on the ticket (the composer's macro picker)."""
+
+    macro = forms.IntegerField(label="Macro", min_value=1)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "macro_apply_%s")
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean() or {}
+        data["shown_version"] = data.pop("version", None)
+        return data

@@ -18,7 +18,7 @@ from django.http import Http404
 from helpdesk.core.models import User
 
 from . import roles
-from .models import EventKind, MessageKind, Status, Ticket, TicketEvent, Tier
+from .models import EventKind, Macro, MessageKind, Status, Ticket, TicketEvent, Tier
 
 _T = TypeVar("_T", bound=Ticket)
 
@@ -198,7 +198,28 @@ def visible_events(user: User, ticket: Ticket, events: Iterable[TicketEvent]) ->
 
 
 def visible_message_kinds(user: User, ticket: Ticket) -> list[str]:
-    return [MessageKind.PUBLIC, MessageKind.INTERNAL] if can_see_internal(user, ticket) else [MessageKind.PUBLIC]
+    """The kinds of message ``user`` reads on ``ticket``.
+
+    Staff readers: all of them (public replies, internal notes, the vendor conversation). The
+    vendor's contacts on their tier-4 ticket: the public replies and the vendor conversation,
+    never internal notes. Everyone else (the requester, watchers): the public replies only.
+    No side effects.
+    """
+    if can_see_internal(user, ticket):
+        return [MessageKind.PUBLIC, MessageKind.INTERNAL, MessageKind.VENDOR]
+    if is_vendor_of(user, ticket):
+        return [MessageKind.PUBLIC, MessageKind.VENDOR]
+    return [MessageKind.PUBLIC]
+
+
+def can_write_to_vendor(user: User, ticket: Ticket) -> bool:
+    """Write in the vendor side conversation: whoever works a tier-4 ticket with a vendor, and that vendor's people.
+
+    The service refuses a closed ticket with a message. No side effects.
+    """
+    if ticket.tier != Tier.T4 or ticket.vendor_id is None:
+        return False
+    return can_work(user, ticket) or is_vendor_of(user, ticket)
 
 
 def can_work(user: User, ticket: Ticket) -> bool:
@@ -359,3 +380,23 @@ def may_join_swarm(user: User, ticket: Ticket) -> bool:
 def can_create_for_others(user: User) -> bool:
     """Agents and managers open tickets on someone's behalf (phone calls, the API)."""
     return roles.is_agent(user) or roles.is_manager(user)
+
+
+# --------------------------------------------------------------------------- macros
+
+
+def can_use_macros(user: User) -> bool:
+    """Keep and apply macros at all: agents and managers (those who work tickets)."""
+    return roles.is_agent(user) or roles.is_manager(user) or roles.is_admin(user)
+
+
+def can_manage_shared_macros(user: User) -> bool:
+    """Create and change the tier macros every agent of a tier uses: managers and admins."""
+    return roles.is_manager(user) or roles.is_admin(user)
+
+
+def can_manage_macro(user: User, macro: Macro) -> bool:
+    """Change or delete ``macro``: a personal one by its owner, a tier one by managers and admins. No side effects."""
+    if macro.owner_id is not None:
+        return macro.owner_id == user.pk
+    return can_manage_shared_macros(user)

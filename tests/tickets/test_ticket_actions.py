@@ -11,9 +11,9 @@ from tests import factories
 from tests.tickets.ticket_page_helpers import flash, page_text, snapshot, url
 from tickets import services
 from tickets.models import (
-    CannedReply,
     EventKind,
     Level,
+    Macro,
     MessageKind,
     Priority,
     Status,
@@ -125,19 +125,18 @@ def test_internal_note(client, agent, ticket):
     refused(client, ticket, "note", {"body": ""}, "This field is required")
 
 
-def test_canned_replies_fill_placeholders_for_the_tier(client, requester, agent, ticket):
-    CannedReply.objects.create(
-        tier=Tier.T1, title="Greeting", body="Hello {requester_name}, about {reference}: {agent_name} here."
-    )
-    CannedReply.objects.create(tier=Tier.T1, title="Sneaky", body="{requester.password} {0} {")
-    CannedReply.objects.create(tier=Tier.T2, title="Tier two only", body="nope")
+def test_macros_fill_placeholders_for_the_tier(client, requester, agent, ticket):
+    # The canned replies became tier macros (tickets/migrations/0014_canned_replies_to_macros.py).
+    Macro.objects.create(tier=Tier.T1, name="Greeting", body="Hello {requester}, about {reference}: {agent} here.")
+    Macro.objects.create(tier=Tier.T1, name="Sneaky", body="{requester.password} {0} {")
+    Macro.objects.create(tier=Tier.T2, name="Tier two only", body="nope")
     client.force_login(agent)
     page = client.get(url(ticket)).content.decode()
     filled = f"Hello {requester.display_name}, about {ticket.reference}: {agent.display_name} here."
     assert f'data-text="{filled}"' in page
     assert 'data-text="{requester.password} {0} {"' in page
     assert "Tier two only" not in page
-    assert 'data-fill-target="reply_body"' in page and 'id="reply_body"' in page
+    assert 'id="macro-select"' in page and 'id="compose_body"' in page
     assert "/static/tickets/ticket.js" in page
     client.force_login(requester)
     assert "Greeting" not in client.get(url(ticket)).content.decode()

@@ -14,7 +14,7 @@ from django.urls import reverse
 from tests import factories
 from tests.tickets.ticket_page_helpers import PNG, active_content, snapshot, url
 from tickets import services
-from tickets.models import Attachment, CannedReply, Tier
+from tickets.models import Attachment, Macro, Tier
 
 ROLES = ["owner", "other_requester", "agent_t1", "agent_t3", "vendor", "other_vendor", "manager"]
 STAFF = {"agent_t1", "agent_t3", "manager"}
@@ -217,7 +217,9 @@ def test_page_shows_the_ticket(client, people):
     assert "CASE-77" not in page
     for action in ("note", "escalate", "claim", "assign", "resolve", "merge"):
         assert f'action="/tickets/{ticket.pk}/{action}/"' not in page
-    assert f'action="/tickets/{ticket.pk}/reply/"' in page
+    # The requester writes a public reply in the composer: no note, no vendor message, no field changes.
+    assert f'action="/tickets/{ticket.pk}/compose/"' in page
+    assert 'value="internal"' not in page and 'value="vendor"' not in page and 'id="compose_status"' not in page
 
 
 def test_staff_see_internal_history_and_actions(client, people):
@@ -226,8 +228,11 @@ def test_staff_see_internal_history_and_actions(client, people):
     page = client.get(url(ticket)).content.decode()
     assert "Escalated from tier 1 to tier 3" in page
     assert SECRETS[2] in page
-    for action in ("note", "escalate", "claim", "assign", "status", "deescalate", "notify-managers", "merge"):
+    for action in ("compose", "escalate", "claim", "deescalate", "notify-managers", "merge"):
         assert f'action="/tickets/{ticket.pk}/{action}/"' in page, action
+    # Notes, the assignee and the status are in the composer.
+    for field in ('id="compose_kind_internal"', 'id="compose_assignee"', 'id="compose_status"'):
+        assert field in page, field
     # Escalating from tier 3 offers only tier 4, with the vendor fields and their help text.
     escalate_select = re.search(r'<select name="to_tier"[^>]*id="escalate_to_tier">(.*?)</select>', page, re.S)
     assert re.findall(r'value="(\d)"', escalate_select.group(1)) == ["4"]
@@ -281,7 +286,7 @@ def test_stored_xss_is_inert(client, people, payload):
     services.add_reply(ticket_id=ticket.pk, by=owner, body=f"Reply {payload}")
     services.add_note(ticket_id=ticket.pk, by=manager, body=f"Note {payload}")
     services.change_priority(ticket_id=ticket.pk, by=manager, priority=1, reason=f"Reason {payload}")
-    CannedReply.objects.create(tier=Tier.T1, title=f"Canned {payload}"[:100], body=f"Hi {payload}")
+    Macro.objects.create(tier=Tier.T1, name=f"Macro {payload}"[:80], body=f"Hi {payload}")
     services.resolve_ticket(ticket_id=ticket.pk, by=manager, resolution_note=f"Fixed {payload}")
     services.reopen_ticket(ticket_id=ticket.pk, by=manager, reason=f"Again {payload}")
     for user in (owner, manager):
@@ -401,7 +406,7 @@ def grow(ticket, people, n: int):
 @pytest.mark.parametrize("role", ["owner", "manager", "agent_t1"])
 def test_detail_query_count_is_fixed(client, people, role, django_assert_num_queries):
     agent = people["agent_t1"]
-    CannedReply.objects.create(tier=Tier.T1, title="Hello", body="Hello {requester_name}")
+    Macro.objects.create(tier=Tier.T1, name="Hello", body="Hello {requester}")
     problem = factories.make_ticket(people["owner"], subject="Problem")
     ticket = factories.make_ticket(people["owner"])
     services.add_watcher(ticket_id=ticket.pk, by=people["owner"], watcher=people["other_requester"])

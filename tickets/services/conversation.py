@@ -15,7 +15,7 @@ from helpdesk.core.models import User
 
 from .. import events, permissions
 from ..events import record_event
-from ..models import Channel, MessageKind, Status, Ticket, TicketMessage
+from ..models import Channel, MessageKind, Status, Ticket, TicketMessage, Tier
 from ._common import _clean_text, _lock, _notify, _require, _set_status, _touch
 from .attachments import store_attachments, validate_uploads
 from .creating import create_ticket
@@ -121,5 +121,44 @@ def add_note(*, ticket_id: int, by: User, body: str, uploads: Iterable[UploadedF
         )
         record_event(events.note_added(ticket, by=by, message=message.pk, at=now))
         _touch(ticket, now)
+        store_attachments(ticket=ticket, by=by, uploads=uploads, message=message)
+    return message
+
+
+@retry_on_conflict
+def add_vendor_message(
+    *, ticket_id: int, by: User, body: str, channel: str = Channel.PORTAL, uploads: Iterable[UploadedFile] = ()
+) -> TicketMessage:
+    """Write in the vendor side conversation of a tier-4 ticket (``MessageKind.VENDOR``).
+
+    Invariants: the ticket sits at tier 4 with a vendor; the writer works the ticket (the desk
+    writing to the vendor's contacts) or is one of that vendor's contacts (``permissions.can_write_to_vendor``).
+    The requester never sees these messages, their files or their events: the REPLIED event is
+    recorded as internal. A vendor's message takes a ticket waiting for the vendor back to open.
+    Side effects: the message, its event (side "vendor" for the vendor, "other" for the desk,
+    so it never counts as a response to the requester), the files, and the ticket's ``updated_at``.
+    """
+    body = _clean_text(body, "The message")
+    uploads = validate_uploads(uploads)
+    now = timezone.now()
+    with transaction.atomic():
+        ticket = _lock(ticket_id)
+        _require(permissions.can_write_to_vendor(by, ticket))
+        if ticket.tier != Tier.T4 or ticket.vendor_id is None:
+            raise ValidationError("Only a ticket escalated to a vendor (tier 4) has a vendor conversation.")
+        if ticket.status == Status.CLOSED:
+            raise ValidationError("This ticket is closed.")
+        vendor_side = permissions.is_vendor_of(by, ticket)
+        message = TicketMessage.objects.create(
+            ticket=ticket, author=by, kind=MessageKind.VENDOR, body=body, channel=channel, created_at=now
+        )
+        event = events.replied(ticket, by=by, message=message.pk, side="vendor" if vendor_side else "other", at=now)
+        event.internal = True  # the requester never sees the vendor conversation, nor that it moved
+        record_event(event)
+        changed = []
+        if vendor_side and ticket.status == Status.PENDING_VENDOR:
+            _set_status(ticket, Status.OPEN, by, now)
+            changed.append("status")
+        _touch(ticket, now, *changed)
         store_attachments(ticket=ticket, by=by, uploads=uploads, message=message)
     return message

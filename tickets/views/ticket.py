@@ -13,20 +13,21 @@ from typing import TYPE_CHECKING, TypedDict
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
 from helpdesk.core.models import User
 
-from .. import permissions, roles
+from .. import permissions, roles, services
 from ..downloads import attachment_response
+from ..forms import PreviewForm
 from ..models import (
     OPEN_STATUSES,
     Attachment,
-    CannedReply,
     EventKind,
     MessageKind,
     Status,
@@ -35,8 +36,8 @@ from ..models import (
     TicketMessage,
 )
 from ..panels import panels_for
-from . import ticket_actions
-from .ticket_forms import MODAL_FORMS, allowed_statuses, page_forms, take_refused_form
+from . import macros, ticket_actions
+from .ticket_forms import MODAL_FORMS, allowed_statuses, compose_kinds, page_forms, take_refused_form
 from .ticket_history import describe, ticket_ids_in
 
 
@@ -67,7 +68,9 @@ def detail_queryset(user: User) -> QuerySet[DetailTicket]:
     events_qs = TicketEvent.objects.select_related("actor").order_by("at", "id")
     attachments_qs = Attachment.objects.order_by("created_at", "id")
     if not staff:
-        messages_qs = messages_qs.filter(kind=MessageKind.PUBLIC)
+        # Internal notes are not even fetched; the vendor conversation is cut to its readers
+        # (``permissions.visible_message_kinds``) once the ticket is known.
+        messages_qs = messages_qs.exclude(kind=MessageKind.INTERNAL)
         events_qs = events_qs.filter(internal=False)
         attachments_qs = attachments_qs.exclude(message__kind=MessageKind.INTERNAL)
     linked = Ticket.objects.only("pk", "subject", "status", "problem_id", "merged_into_id").order_by("pk")
@@ -85,7 +88,7 @@ def detail_queryset(user: User) -> QuerySet[DetailTicket]:
     )
 
 
-def action_flags(user, ticket: Ticket) -> dict[str, bool]:
+def action_flags(user: User, ticket: Ticket) -> dict[str, bool]:
     """What ``user`` may do on ``ticket`` right now: the buttons and forms the page shows.
 
     Authority comes from ``tickets.permissions``; the state conditions only hide what the
@@ -120,30 +123,14 @@ def action_flags(user, ticket: Ticket) -> dict[str, bool]:
         "merge": work and is_open,
         "link": work and ticket.merged_into_id is None,
         "watch": work or requester,
+        "compose": bool(compose_kinds(user, ticket)),
+        "vendor_message": ticket.status != Status.CLOSED and permissions.can_write_to_vendor(user, ticket),
+        "manage_macros": permissions.can_use_macros(user),
     }
 
 
 def open_incident_count(ticket: DetailTicket) -> int:
     return sum(1 for incident in ticket.incident_list if incident.status in OPEN_STATUSES)
-
-
-def canned_replies(user, ticket: Ticket) -> list[tuple[str, str]]:
-    """(title, text) of the ticket tier's canned replies with their placeholders filled in.
-
-    Plain replacement, never ``str.format``: a template must not reach into objects.
-    """
-    values = {
-        "{requester_name}": ticket.requester.display_name,
-        "{reference}": ticket.reference,
-        "{agent_name}": user.display_name,
-    }
-    result = []
-    for canned in CannedReply.objects.filter(tier=ticket.tier).order_by("title"):
-        body = canned.body
-        for placeholder, value in values.items():
-            body = body.replace(placeholder, value)
-        result.append((canned.title, body))
-    return result
 
 
 def _visible_others(user: User, ticket: DetailTicket) -> set[int]:
@@ -181,10 +168,19 @@ def render_detail(request, pk: int, *, bound: dict | None = None, status: int = 
     if bound is None:
         bound = take_refused_form(request, ticket, open_incidents=open_incident_count(ticket))
     can = action_flags(user, ticket)
+    kinds = set(permissions.visible_message_kinds(user, ticket))
+    messages = [message for message in ticket.visible_messages if message.kind in kinds]
+    shown = {message.pk for message in messages}
     files_by_message: dict[int | None, list[Attachment]] = defaultdict(list)
     for attachment in ticket.visible_attachments:
-        files_by_message[attachment.message_id].append(attachment)
-    conversation = [(message, files_by_message.get(message.pk, [])) for message in ticket.visible_messages]
+        if attachment.message_id is None or attachment.message_id in shown:
+            files_by_message[attachment.message_id].append(attachment)
+    conversation = [
+        (message, files_by_message.get(message.pk, [])) for message in messages if message.kind != MessageKind.VENDOR
+    ]
+    vendor_conversation = [
+        (message, files_by_message.get(message.pk, [])) for message in messages if message.kind == MessageKind.VENDOR
+    ]
     visible_others = _visible_others(user, ticket)
     reopen_until = None
     if ticket.status == Status.RESOLVED and ticket.resolved_at:
@@ -192,9 +188,11 @@ def render_detail(request, pk: int, *, bound: dict | None = None, status: int = 
     context = {
         "ticket": ticket,
         "can": can,
-        "forms": page_forms(ticket, bound, open_incidents=open_incident_count(ticket)),
+        "forms": page_forms(ticket, bound, open_incidents=open_incident_count(ticket), user=user),
         "open_modal": next((name for name in (bound or {}) if name in MODAL_FORMS), ""),
         "conversation": conversation,
+        "vendor_conversation": vendor_conversation,
+        "show_vendor_conversation": MessageKind.VENDOR in kinds and ticket.vendor_id is not None,
         "ticket_files": files_by_message.get(None, []),
         # Internal events are not even fetched for requesters and vendors (detail_queryset); what
         # they may read of the others is cut by the one filter of event data.
@@ -202,7 +200,10 @@ def render_detail(request, pk: int, *, bound: dict | None = None, status: int = 
         "links": _links(ticket, visible_others),
         "watchers": list(ticket.watchers.all()),
         "collaborators": list(ticket.collaborators.all()),
-        "canned_replies": canned_replies(user, ticket) if can["work"] and can["reply"] else [],
+        "macros": [
+            (macro, services.fill_placeholders(macro.body, ticket=ticket, by=user))
+            for macro in (services.macros_for(user, ticket) if can["work"] and ticket.is_open else [])
+        ],
         "open_incidents": open_incident_count(ticket),
         "reopen_until": reopen_until,
         "is_requester": ticket.requester_id == user.pk,
@@ -218,6 +219,18 @@ def ticket_detail(request, pk: int):
     return render_detail(request, pk)
 
 
+@require_POST
+@login_required
+def compose_preview(request, pk: int):
+    """The composer's text rendered by the desk's Markdown renderer (the one the page uses), as an HTML fragment."""
+    ticket = permissions.get_ticket_for(request.user, pk)
+    if not ticket_actions.can_compose(request.user, ticket):
+        raise PermissionDenied
+    form = PreviewForm(request.POST)
+    body = form.cleaned_data["body"] if form.is_valid() else ""
+    return render(request, "tickets/_ticket_preview.html", {"body": body})
+
+
 @require_safe
 @login_required
 def attachment_download(request, pk: int, attachment_id: int):
@@ -227,7 +240,8 @@ def attachment_download(request, pk: int, attachment_id: int):
         attachment = ticket.attachments.select_related("message").get(pk=attachment_id)
     except Attachment.DoesNotExist:
         raise Http404("No such attachment.") from None
-    if attachment.is_internal and not permissions.can_see_internal(request.user, ticket):
+    message = attachment.message
+    if message is not None and message.kind not in permissions.visible_message_kinds(request.user, ticket):
         raise Http404("No such attachment.")
     return attachment_response(attachment)
 
@@ -235,7 +249,9 @@ def attachment_download(request, pk: int, attachment_id: int):
 urlpatterns = [
     path("tickets/<int:pk>/", ticket_detail, name="detail"),
     path("tickets/<int:pk>/attachments/<int:attachment_id>/", attachment_download, name="attachment"),
+    path("tickets/<int:pk>/preview/", compose_preview, name="compose_preview"),
     *ticket_actions.urlpatterns,
+    *macros.urlpatterns,
 ]
 
 __all__ = ["attachment_download", "render_detail", "ticket_detail", "urlpatterns"]

@@ -27,7 +27,7 @@ from helpdesk.core.db import TransactionConflict
 from helpdesk.core.models import User
 
 from .. import permissions, services
-from ..models import OPEN_STATUSES, Ticket, Tier, format_reference
+from ..models import OPEN_STATUSES, MessageKind, Ticket, Tier, format_reference
 from .landing import landing_url
 from .ticket_forms import conflict_lines, keep_refused_form, make_form
 
@@ -60,7 +60,9 @@ def ticket_action(form_name: str | None, *, allowed: Predicate):
             form, data = None, {}
             if form_name is not None:
                 incidents = ticket.incidents.filter(status__in=OPEN_STATUSES).count() if form_name == "resolve" else 0
-                form = make_form(form_name, ticket, request.POST, request.FILES, open_incidents=incidents)
+                form = make_form(
+                    form_name, ticket, request.POST, request.FILES, open_incidents=incidents, user=request.user
+                )
                 if not form.is_valid():
                     return _refused(request, ticket, form_name, form, _form_error_text(form))
                 data = form.cleaned_data
@@ -144,6 +146,82 @@ def _workable_target(user, pk: int) -> Ticket:
     if not permissions.can_work(user, target):
         raise ValidationError(f"You cannot work on {target.reference}.")
     return target
+
+
+# --------------------------------------------------------------------------- the composer
+
+
+def can_compose(user: User, ticket: Ticket) -> bool:
+    """Send anything from the composer: a reply, a note or a vendor message (the services check which)."""
+    return (
+        permissions.can_reply(user, ticket)
+        or permissions.can_add_note(user, ticket)
+        or permissions.can_write_to_vendor(user, ticket)
+    )
+
+
+def compose_changes(ticket: Ticket, data: dict) -> services.FieldChanges:
+    """The fields the composer changes: those whose submitted value differs from the ticket's."""
+    if "status" not in data:
+        return services.FieldChanges()
+    shown_priority = ticket.priority if ticket.priority_reason else None
+    priority: services.PriorityChange | services.Keep = services.KEEP
+    if (data["impact"], data["urgency"], data["priority"], data["reason"].strip()) != (
+        ticket.impact,
+        ticket.urgency,
+        shown_priority,
+        ticket.priority_reason,
+    ):
+        priority = services.PriorityChange(
+            impact=data["impact"], urgency=data["urgency"], priority=data["priority"], reason=data["reason"]
+        )
+    category, assignee = data["category"], data["assignee"]
+    return services.FieldChanges(
+        status=data["status"] if data["status"] != ticket.status else services.KEEP,
+        priority=priority,
+        category=category if (category.pk if category else None) != ticket.category_id else services.KEEP,
+        assignee=assignee if (assignee.pk if assignee else None) != ticket.assignee_id else services.KEEP,
+    )
+
+
+@ticket_action("compose", allowed=can_compose)
+def compose(request, ticket, data):
+    changes = compose_changes(ticket, data)
+    done = services.compose_ticket(
+        ticket_id=ticket.pk,
+        by=request.user,
+        kind=data["kind"] or MessageKind.PUBLIC,
+        body=data["body"],
+        uploads=data["attachments"],
+        changes=changes,
+        version=data["shown_version"] if changes.any() else None,
+    )
+    return _composed_text(done)
+
+
+def _composed_text(done: services.Composed) -> str:
+    """ "Your reply was sent and the status, priority changed." in words."""
+    message = done.message
+    said = ""
+    if message is not None and message.kind == MessageKind.INTERNAL:
+        said = "Internal note added"
+    elif message is not None and message.kind == MessageKind.VENDOR:
+        said = "Message added to the vendor conversation"
+    elif message is not None:
+        said = "Your reply was added"
+    fields = [name for name in done.changed if name in ("assignee", "category", "priority", "status")]
+    if not fields:
+        return f"{said}."
+    changed = ", ".join(fields)
+    return f"{said} and the {changed} changed." if said else f"The {changed} changed."
+
+
+@ticket_action("macro", allowed=permissions.can_work)
+def apply_macro(request, ticket, data):
+    done = services.apply_macro(
+        ticket_id=ticket.pk, macro_id=data["macro"], by=request.user, version=data.get("shown_version")
+    )
+    return f"Macro applied. {_composed_text(done)}"
 
 
 # --------------------------------------------------------------------------- conversation
@@ -314,6 +392,8 @@ def _p(route: str, view, name: str):
 
 
 urlpatterns = [
+    _p("compose", compose, "compose"),
+    _p("macro", apply_macro, "apply_macro"),
     _p("reply", reply, "reply"),
     _p("follow-up", reply_to_closed, "reply_to_closed"),
     _p("note", note, "note"),

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from django import forms as django_forms
+from django.http import QueryDict
 
-from .. import forms, services
-from ..models import Status, Ticket
+from helpdesk.core.models import User
+
+from .. import forms, permissions, services
+from ..models import MessageKind, Status, Ticket
 from .kept_input import keep_input, rebind, take_input
 
 # Forms that sit in a Bootstrap modal dialog; after a failed submission the page opens it again.
@@ -24,19 +27,68 @@ def allowed_statuses(ticket: Ticket) -> list[str]:
     return [s for s in Status.values if s in targets and not (s == Status.PENDING_VENDOR and ticket.vendor_id is None)]
 
 
-def make_form(name: str, ticket: Ticket, data=None, files=None, *, open_incidents: int = 0) -> django_forms.Form:
+def compose_kinds(user: User | None, ticket: Ticket) -> list[tuple[str, str]]:
+    """The message kinds ``user`` may write in the composer, the default first.
+
+    Staff: a public reply, an internal note, and at tier 4 a message to the vendor. The
+    vendor's people: the vendor conversation first (their replies land there), then a public
+    reply. The requester and watchers: a public reply.
+    """
+    if user is None:
+        return []
+    kinds: list[tuple[str, str]] = []
+    reply = ticket.status != Status.CLOSED and permissions.can_reply(user, ticket)
+    vendor = ticket.status != Status.CLOSED and permissions.can_write_to_vendor(user, ticket)
+    if permissions.is_vendor_of(user, ticket) and not permissions.can_work(user, ticket):
+        if vendor:
+            kinds.append((MessageKind.VENDOR, "To the desk"))
+        if reply:
+            kinds.append((MessageKind.PUBLIC, "Public reply"))
+        return kinds
+    if reply:
+        kinds.append((MessageKind.PUBLIC, "Public reply"))
+    if permissions.can_add_note(user, ticket):
+        kinds.append((MessageKind.INTERNAL, "Internal note"))
+    if vendor:
+        kinds.append((MessageKind.VENDOR, "To the vendor"))
+    return kinds
+
+
+def make_form(
+    name: str, ticket: Ticket, data=None, files=None, *, open_incidents: int = 0, user: User | None = None
+) -> django_forms.Form:
     """The form ``name`` for ``ticket``: unbound with the ticket's current values, or bound to ``data``.
 
     A form that changes the ticket's fields is shown with the ticket's version (hidden), so
     its submission is refused if someone else changed the ticket in between.
     """
-    form = _build_form(name, ticket, data, files, open_incidents=open_incidents)
+    form = _build_form(name, ticket, data, files, open_incidents=open_incidents, user=user)
     if isinstance(form, forms.VersionedForm):
         form.initial.setdefault("version", ticket.version)
     return form
 
 
-def _build_form(name: str, ticket: Ticket, data, files, *, open_incidents: int) -> django_forms.Form:
+def _build_form(name: str, ticket: Ticket, data, files, *, open_incidents: int, user: User | None) -> django_forms.Form:
+    if name == "compose":
+        return forms.ComposeForm(
+            data,
+            files,
+            kinds=compose_kinds(user, ticket),
+            work=user is not None and ticket.is_open and permissions.can_work(user, ticket),
+            statuses=[ticket.status, *allowed_statuses(ticket)],
+            tier=ticket.tier,
+            initial={
+                "status": ticket.status,
+                "impact": ticket.impact,
+                "urgency": ticket.urgency,
+                "priority": ticket.priority if ticket.priority_reason else "",
+                "reason": ticket.priority_reason,
+                "category": ticket.category_id,
+                "assignee": ticket.assignee_id,
+            },
+        )
+    if name == "macro":
+        return forms.ApplyMacroForm(data)
     if name == "reply":
         return forms.ReplyForm(data, files)
     if name == "follow_up":
@@ -80,6 +132,8 @@ def _build_form(name: str, ticket: Ticket, data, files, *, open_incidents: int) 
 
 
 FORM_NAMES = (
+    "compose",
+    "macro",
     "reply",
     "follow_up",
     "note",
@@ -99,11 +153,11 @@ FORM_NAMES = (
 )
 
 
-def page_forms(ticket: Ticket, bound: dict | None = None, *, open_incidents: int = 0) -> dict:
+def page_forms(ticket: Ticket, bound: dict | None = None, *, open_incidents: int = 0, user: User | None = None) -> dict:
     """Every form of the page; ``bound`` replaces some with a failed submission."""
     bound = bound or {}
     return {
-        name: bound[name] if name in bound else make_form(name, ticket, open_incidents=open_incidents)
+        name: bound[name] if name in bound else make_form(name, ticket, open_incidents=open_incidents, user=user)
         for name in FORM_NAMES
     }
 
@@ -134,6 +188,12 @@ _CURRENT: dict[str, tuple[tuple[str, str | None, Callable[[Ticket], object]], ..
         ("reason", None, lambda t: t.priority_reason),
     ),
     "category": (("category", None, lambda t: t.category),),
+    "compose": (
+        ("status", None, lambda t: t.status),
+        ("priority", None, lambda t: t.priority if t.priority_reason else None),
+        ("category", None, lambda t: t.category),
+        ("assignee", None, lambda t: t.assignee),
+    ),
     "escalate": (("to_tier", "Tier", lambda t: t.tier),),
     "deescalate": (("to_tier", "Tier", lambda t: t.tier),),
 }
@@ -155,6 +215,7 @@ def conflict_lines(name: str, form: django_forms.Form, current: Ticket) -> list[
                 _shown(form.fields[field], value(current)),
             )
             for field, label, value in _CURRENT.get(name, ())
+            if field in form.fields
         ]
     differing = [row for row in rows if row[1] != row[2]] or rows
     return [f"{label} — yours: {yours}; current: {now}" for label, yours, now in differing]
@@ -174,4 +235,40 @@ def take_refused_form(request, ticket: Ticket, *, open_incidents: int = 0) -> di
     if kept is None or kept[0] not in FORM_NAMES:
         return {}
     name, data, errors = kept
-    return {name: rebind(make_form(name, ticket, data, open_incidents=open_incidents), errors)}
+    if name in INTO_COMPOSER:
+        name, data = "compose", _into_composer(name, ticket, data)
+    form = make_form(name, ticket, data, open_incidents=open_incidents, user=request.user)
+    return {name: rebind(form, errors)}
+
+
+# The single-purpose actions whose fields the composer now holds (their URLs still answer, for
+# scripts and old pages): what was typed into one of them comes back in the composer.
+INTO_COMPOSER = {
+    "reply": MessageKind.PUBLIC,
+    "note": MessageKind.INTERNAL,
+    "status": "",
+    "priority": "",
+    "category": "",
+    "assign": "",
+}
+
+
+def _into_composer(name: str, ticket: Ticket, data: QueryDict) -> QueryDict:
+    """The composer's input for what was typed into form ``name``: the ticket's current values, then the typed ones."""
+    merged = QueryDict(mutable=True)
+    current = {
+        "status": ticket.status,
+        "impact": ticket.impact,
+        "urgency": ticket.urgency,
+        "priority": str(ticket.priority) if ticket.priority_reason else "",
+        "reason": ticket.priority_reason,
+        "category": "" if ticket.category_id is None else str(ticket.category_id),
+        "assignee": "" if ticket.assignee_id is None else str(ticket.assignee_id),
+        "version": str(ticket.version),
+        "kind": INTO_COMPOSER[name] or MessageKind.PUBLIC,
+    }
+    for key, value in current.items():
+        merged[key] = value
+    for key in data:
+        merged.setlist(key, data.getlist(key))
+    return merged
