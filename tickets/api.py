@@ -33,12 +33,13 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from helpdesk.core.api import ValidatedInput, error_responses, require
+from helpdesk.core.models import User
 from helpdesk.core.serializers import EmptyInput
 
 from . import permissions, services
 from .api_filters import ORDERINGS, TicketCursorPagination, TicketFilter, TicketFilterBackend
 from .downloads import attachment_response
-from .models import Attachment, Channel, MessageKind, Status, Ticket, TicketMessage
+from .models import Attachment, Channel, MessageKind, SavedView, Status, Ticket, TicketMessage
 from .serializers import (
     AttachmentSerializer,
     AttachmentUploadInput,
@@ -54,6 +55,8 @@ from .serializers import (
     ReasonInput,
     ReopenInput,
     ResolveInput,
+    SavedViewInput,
+    SavedViewSerializer,
     TicketCreateSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
@@ -61,6 +64,7 @@ from .serializers import (
     TransitionInput,
     WatcherInput,
 )
+from .views import saved_views
 
 TICKET_RELATED = ("requester", "assignee", "category", "vendor")
 ERRORS = error_responses(
@@ -565,6 +569,44 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedI
             raise ValidationError(f"There is no ticket {problem_id} you may see.")
         services.link_to_problem(incident_id=ticket.pk, problem_id=problem_id, by=request.user)
         return self._ticket_response(ticket.pk)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Saved queue views: the caller's own and the shared ones"),
+    retrieve=extend_schema(summary="One saved view", responses={200: SavedViewSerializer, 404: ERRORS[404]}),
+    create=extend_schema(
+        summary="Save a queue view (shared: managers only)",
+        request=SavedViewInput,
+        responses={201: SavedViewSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    ),
+    destroy=extend_schema(summary="Delete one of the caller's own views", responses={204: None, 403: ERRORS[403]}),
+)
+class SavedViewViewSet(
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, ValidatedInput, viewsets.GenericViewSet
+):
+    """Saved queue views of agents and managers (403 for everyone else); the rules are in ``views.saved_views``."""
+
+    serializer_class = SavedViewSerializer
+    pagination_class = None
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        require(saved_views.may_keep_views(request.user), "Only agents and managers keep saved views.")
+
+    def get_queryset(self) -> QuerySet[SavedView]:
+        return saved_views.saved_views_for(self.request.user)
+
+    def create(self, request, *args, **kwargs) -> Response:
+        data = self.validated_input(SavedViewInput)
+        user = request.user
+        assert isinstance(user, User)  # initial() let only agents and managers in
+        view = saved_views.save_view(by=user, name=data["name"], query=data["query"], shared=data["shared"])
+        return Response(self.get_serializer(view).data, status=status.HTTP_201_CREATED)
+
+    def perform_destroy(self, instance: SavedView) -> None:
+        user = self.request.user
+        assert isinstance(user, User)  # initial() let only agents and managers in
+        saved_views.delete_view(view=instance, by=user)
 
 
 @extend_schema(

@@ -1,14 +1,15 @@
-"""REST API routes (mounted at /api/): the tickets and the token endpoint."""
+"""REST API routes (mounted at /api/): the tickets, the saved queue views and the token endpoint."""
 
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .api import TicketViewSet, TokenView
+from .api import SavedViewViewSet, TicketViewSet, TokenView
 
 app_name = "tickets_api"
 
 router = SimpleRouter()
 router.register("tickets", TicketViewSet, basename="ticket")
+router.register("saved-views", SavedViewViewSet, basename="saved-view")
 
 urlpatterns = [
     path("auth/token/", TokenView.as_view(), name="token"),

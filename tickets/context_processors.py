@@ -7,6 +7,7 @@ from django.urls import reverse
 from helpdesk.core.models import User
 
 from . import roles
+from .views.queues import Workspace
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,30 @@ def _items_for(user: User) -> list[tuple[str, str]]:
     return items
 
 
+def uses_app_layout(user: User) -> bool:
+    """Agents, managers and vendor contacts work in the full-width layout; requesters keep the portal."""
+    return roles.is_agent(user) or roles.is_manager(user) or roles.is_vendor_contact(user)
+
+
 def navigation(request: HttpRequest) -> dict[str, object]:
-    """Navigation that follows the user's role, the role's label and the version for the footer."""
-    context: dict[str, object] = {"helpdesk_version": settings.HELPDESK_VERSION, "nav_items": [], "user_role_label": ""}
+    """Navigation that follows the user's role, the role's label and the version for the footer.
+
+    ``app_layout``: base.html draws the agent layout (sidebar and top bar) instead of the
+    portal's navigation bar. ``workspace``: the sidebar's queues and saved views, read only
+    when the page renders them (a view may pass its own).
+    """
+    context: dict[str, object] = {
+        "helpdesk_version": settings.HELPDESK_VERSION,
+        "nav_items": [],
+        "user_role_label": "",
+        "app_layout": False,
+        "workspace": None,
+    }
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return context
+    context["app_layout"] = uses_app_layout(user)
+    context["workspace"] = Workspace(user)
     nav = []
     for label, name in _items_for(user):
         url = reverse(name)

@@ -1,4 +1,4 @@
-"""Forms of the agent workspace lists: bulk actions on the queue page and logging a phone call.
+"""Forms of the agent workspace lists: the queue page (bulk actions, columns, saved views) and logging a phone call.
 
 They check the shape of the input only; the services decide what is allowed.
 """
@@ -11,6 +11,8 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+
+from helpdesk.core.models import User
 
 from .filters import CategoryChoiceField, PersonChoiceField, categories, workers
 from .models import Level, Status
@@ -105,3 +107,53 @@ class PhoneCallForm(forms.Form):
         if user is None:
             raise ValidationError("No active user has that username or e-mail address.", code="unknown")
         return user
+
+
+# The optional columns of the queue table, in the order they are shown; the reference and the
+# subject are always shown. A person's choice is kept in User.queue_columns (empty: the default).
+QUEUE_COLUMNS = {
+    "requester": "Requester",
+    "priority": "Priority",
+    "due": "Due (SLA)",
+    "status": "Status",
+    "tier": "Tier",
+    "assignee": "Assignee",
+    "category": "Category",
+    "created": "Created",
+    "updated": "Updated",
+    "channel": "Channel",
+}
+DEFAULT_COLUMNS = ["requester", "priority", "due", "status", "assignee", "updated"]
+
+
+def chosen_columns(user: User) -> list[str]:
+    """The queue columns ``user`` sees, in table order: their choice, or the default set when empty."""
+    chosen = set(user.queue_columns or ()) & QUEUE_COLUMNS.keys()
+    return [key for key in QUEUE_COLUMNS if key in chosen] if chosen else list(DEFAULT_COLUMNS)
+
+
+class QueueColumnsForm(forms.Form):
+    """The "Columns" form of the queue page; "reset" goes back to the default set."""
+
+    columns = forms.MultipleChoiceField(
+        label="Columns shown",
+        choices=list(QUEUE_COLUMNS.items()),
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    reset = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
+        if not data.get("reset") and not data.get("columns"):
+            self.add_error("columns", "Choose at least one column, or reset to the default set.")
+        return data
+
+
+class SavedViewForm(forms.Form):
+    """Save the queue's current filters and sort under a name (checked again by ``save_view``)."""
+
+    name = forms.CharField(label="Name of the view", max_length=80)
+    shared = forms.BooleanField(label="Share with every agent", required=False)
+    query = forms.CharField(max_length=1000, required=False, widget=forms.HiddenInput)

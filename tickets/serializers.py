@@ -26,6 +26,7 @@ from .models import (
     Level,
     MessageKind,
     Priority,
+    SavedView,
     Status,
     Ticket,
     TicketEvent,
@@ -332,3 +333,29 @@ class DetailSerializer(serializers.Serializer):
     """An answer that is only a sentence (adding a watcher: the same sentence whatever happened)."""
 
     detail = serializers.CharField()
+
+
+class SavedViewSerializer(serializers.ModelSerializer):
+    """A saved queue view: its name, whether it is shared, and the queue query string it opens.
+
+    ``mine``: the view belongs to the caller (only then may they delete it). Writing goes
+    through ``SavedViewInput`` and ``tickets.views.saved_views.save_view``.
+    """
+
+    mine = serializers.SerializerMethodField()
+
+    class Meta:
+        model = SavedView
+        fields = ["id", "name", "shared", "query", "mine", "created_at"]
+        read_only_fields = fields
+
+    def get_mine(self, view: SavedView) -> bool:
+        return view.owner_id == self.context["request"].user.pk
+
+
+class SavedViewInput(StrictSerializer):
+    """Save a view: a name, the queue query string (cleaned to the queue's filters and sort), shared or not."""
+
+    name = serializers.CharField(max_length=80)
+    query = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+    shared = serializers.BooleanField(required=False, default=False)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import portal, queues, ticket
+from .views import portal, queues, saved_views, search, ticket
 
 app_name = "tickets"
 
@@ -11,4 +11,6 @@ urlpatterns = [
     *portal.urlpatterns,
     *ticket.urlpatterns,
     *queues.urlpatterns,
+    *saved_views.urlpatterns,
+    *search.urlpatterns,
 ]

@@ -1,5 +1,8 @@
-/* Queue page: a header checkbox <input data-select-all="NAME"> ticks or clears every
-   checkbox named NAME in the same form (served from static/, the CSP forbids inline scripts). */
+/* Queue page (served from static/, the CSP forbids inline scripts):
+   - a header checkbox <input data-select-all="NAME"> ticks or clears every checkbox named NAME
+     in the same form;
+   - the bulk-action bar [data-bulk-bar] shows only while tickets are selected, with their
+     number. Without JavaScript the bar simply stays visible and works the same. */
 (function () {
   "use strict";
 
@@ -9,16 +12,34 @@
     return form.querySelectorAll('input[type="checkbox"][name="' + name + '"]');
   }
 
-  function syncMaster(master) {
-    var all = boxes(master);
-    var ticked = 0;
+  function ticked(all) {
+    var count = 0;
     all.forEach(function (box) {
       if (box.checked) {
-        ticked += 1;
+        count += 1;
       }
     });
-    master.checked = all.length > 0 && ticked === all.length;
-    master.indeterminate = ticked > 0 && ticked < all.length;
+    return count;
+  }
+
+  function syncMaster(master) {
+    var all = boxes(master);
+    var count = ticked(all);
+    master.checked = all.length > 0 && count === all.length;
+    master.indeterminate = count > 0 && count < all.length;
+  }
+
+  function syncBar(form) {
+    var bar = form.querySelector("[data-bulk-bar]");
+    if (!bar) {
+      return;
+    }
+    var count = ticked(form.querySelectorAll('input[type="checkbox"][name="ids"]'));
+    bar.hidden = count === 0;
+    var label = bar.querySelector("[data-bulk-count]");
+    if (label) {
+      label.textContent = count === 1 ? "1 ticket selected:" : count + " tickets selected:";
+    }
   }
 
   document.addEventListener("DOMContentLoaded", function () {
@@ -33,6 +54,16 @@
           syncMaster(master);
         });
       });
+    });
+    document.querySelectorAll("[data-bulk-bar]").forEach(function (bar) {
+      var form = bar.closest("form");
+      if (!form) {
+        return;
+      }
+      form.addEventListener("change", function () {
+        syncBar(form);
+      });
+      syncBar(form);
     });
   });
 })();

@@ -24,6 +24,7 @@ def test_each_kind_of_row_shows_on_the_queue_page(client, db):
     """Swarm, vendor reference, no assignee or category, each SLA due state, hostile text (escaped)."""
     from tests import factories
     from tickets.models import Status, Ticket, Tier
+    from tickets.queue_forms import QUEUE_COLUMNS
 
     rita = factories.make_requester(first_name="Rita", last_name="Requester", email="rita@example.com")
     alice = factories.make_agent(1, first_name="Alice", last_name="Agent")
@@ -42,7 +43,8 @@ def test_each_kind_of_row_shows_on_the_queue_page(client, db):
         )
         vendor = factories.make_ticket(rita, tier=Tier.T4, vendor=factories.VendorFactory(), vendor_reference=HOSTILE)
     Ticket.objects.filter(pk=plain.pk).update(status=Status.OPEN, updated_at=NOW - timedelta(minutes=5))
-    client.force_login(factories.make_manager())
+    # Every column (the default set leaves out tier, category, created and channel).
+    client.force_login(factories.make_manager(queue_columns=list(QUEUE_COLUMNS)))
     with time_machine.travel(NOW, tick=False):
         page = client.get("/queues/", {"queue": "tier1"}).content.decode()
         vendor_page = client.get("/queues/", {"queue": "tier4"}).content.decode()
@@ -52,22 +54,25 @@ def test_each_kind_of_row_shows_on_the_queue_page(client, db):
     assert cells[0] == f'{checkbox} aria-label="Select {plain.reference}">'
     assert cells[1] == f'<a href="/tickets/{plain.pk}/">{plain.reference}</a>'
     assert cells[2:5] == [
-        "Printer jams",
-        'Rita Requester<br><small class="text-body-secondary">rita@example.com</small>',
+        '<span class="queue-cut" title="Printer jams">Printer jams</span>',
+        '<span class="queue-cut" title="rita@example.com">Rita Requester</span>',
         '<span class="badge text-bg-warning">P2 - High</span>',
     ]
     assert cells[5] == ""  # no SLA clock runs
     assert cells[6:] == [
         '<span class="badge text-bg-success">Open</span>',
         "Tier 1 - Service desk",
-        "Alice Agent",
-        "Hardware / Printers",
-        '<time datetime="2026-03-02T12:00:00+00:00" title="2026-03-02 12:00 UTC">2 days ago</time>',
-        '<time datetime="2026-03-04T11:55:00+00:00" title="2026-03-04 11:55 UTC">5 minutes ago</time>',
+        '<span class="queue-cut" title="Alice Agent">Alice Agent</span>',
+        '<span class="queue-cut" title="Hardware / Printers">Hardware / Printers</span>',
+        # {% when %}: the one date/time style (relative, the exact time on hover).
+        '<time datetime="2026-03-02T12:00:00+00:00" title="Mon 2 Mar 2026, 12:00 UTC">Mon 12:00</time>',
+        '<time datetime="2026-03-04T11:55:00+00:00" title="Wed 4 Mar 2026, 11:55 UTC">5 minutes ago</time>',
         "Portal",
     ]
     cells = _cells(page, swarm)
-    assert cells[2] == 'Mail is slow <span class="badge text-bg-dark">Swarm</span>'
+    assert cells[2] == (
+        '<span class="queue-cut" title="Mail is slow"><span class="badge text-bg-dark">Swarm</span> Mail is slow</span>'
+    )
     assert cells[8:10] == [
         '<span class="text-body-secondary">Unassigned</span>',
         '<span class="text-body-secondary">None</span>',
@@ -86,9 +91,33 @@ def test_each_kind_of_row_shows_on_the_queue_page(client, db):
     )
     escaped = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#x27;quotes&#x27;"
     cells = _cells(page, hostile)
-    assert (cells[2], cells[3].split("<br>")[0], cells[9]) == (escaped, escaped, escaped)
-    assert _cells(vendor_page, vendor)[7] == f'Tier 4 - Vendors<br><small class="text-body-secondary">{escaped}</small>'
+    cut = f'<span class="queue-cut" title="{escaped}">{escaped}</span>'
+    assert (cells[2], cells[9]) == (cut, cut)
+    assert cells[3] == f'<span class="queue-cut" title="{hostile_requester.email}">{escaped}</span>'
+    assert _cells(vendor_page, vendor)[7] == (
+        f'Tier 4 - Vendors <small class="text-body-secondary" title="Vendor reference">{escaped}</small>'
+    )
     assert "<script>" not in page + vendor_page
+
+
+def test_the_default_columns_and_a_chosen_set(client, db):
+    """Without a choice the default set; the person's choice (User.queue_columns) otherwise, in table order."""
+    from tests import factories
+    from tickets.queue_forms import DEFAULT_COLUMNS
+
+    ticket = factories.make_ticket(subject="Printer jams")
+    agent = factories.make_agent(1)
+    client.force_login(agent)
+    page = client.get("/queues/").content.decode()
+    assert len(_cells(page, ticket)) == 3 + len(DEFAULT_COLUMNS)
+    assert ">Channel</th>" not in page and ">Requester</th>" in page
+    agent.queue_columns = ["channel", "status"]
+    agent.save(update_fields=["queue_columns"])
+    page = client.get("/queues/").content.decode()
+    cells = _cells(page, ticket)
+    assert len(cells) == 5
+    assert cells[3].startswith('<span class="badge') and cells[4] == "Portal"
+    assert ">Requester</th>" not in page
 
 
 def test_an_empty_queue_says_so(client, db):

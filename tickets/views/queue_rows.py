@@ -1,10 +1,11 @@
 """The rows of the queue and vendor lists: display values prepared in Python, HTML in the templates.
 
 These lists are the hottest pages of the agent workspace. A page is read with ``values()``
-(no model instances), and each row's display strings (labels, badges, names, "3 days ago",
-the SLA due words) are worked out here once, so the templates (``tickets/_queue_table.html``,
+(no model instances), and each row's display strings (labels, badges, names, the SLA due
+words) are worked out here once, so the templates (``tickets/_queue_table.html``,
 ``tickets/vendor_home.html``) only print fields, auto-escaped as usual, without per-row
-``{% url %}``, ``timesince`` or ``get_FOO_display`` calls.
+``{% url %}`` or ``get_FOO_display`` calls. Dates are printed with ``{% when %}``, the one
+date/time style of the site.
 """
 
 from __future__ import annotations
@@ -33,36 +34,6 @@ STATUS_BADGES = {
     Status.RESOLVED: "text-bg-light border",
     Status.CLOSED: "text-bg-light border",
 }
-UNITS = (
-    (365 * 86400, "year"),
-    (30 * 86400, "month"),
-    (7 * 86400, "week"),
-    (86400, "day"),
-    (3600, "hour"),
-    (60, "minute"),
-)
-
-
-def ago(then: datetime, now: datetime) -> str:
-    """``then`` relative to ``now`` in its largest unit ("3 days ago"); enough for a list column."""
-    seconds = (now - then).total_seconds()
-    for size, unit in UNITS:
-        if seconds >= size:
-            count = int(seconds // size)
-            return f"{count} {unit}{'' if count == 1 else 's'} ago"
-    return "just now"
-
-
-@dataclass(frozen=True, slots=True)
-class Moment:
-    iso: str
-    title: str
-    ago: str
-
-
-def moment(value: datetime, now: datetime) -> Moment:
-    local = timezone.localtime(value)
-    return Moment(iso=local.isoformat(), title=local.strftime("%Y-%m-%d %H:%M %Z"), ago=ago(value, now))
 
 
 def span(seconds: float) -> str:
@@ -124,8 +95,8 @@ class QueueRow:
     assignee: str
     category: str
     channel: str
-    created: Moment
-    updated: Moment
+    created_at: datetime
+    updated_at: datetime
     due: Due | None
 
 
@@ -209,10 +180,10 @@ def _row(v: dict, url_pattern: str, now: datetime, people: bool) -> QueueRow:
         ),
         category=category,
         channel=str(CHANNEL_LABELS.get(v["channel"], v["channel"])),
-        created=moment(v["created_at"], now),
-        updated=moment(v["updated_at"], now),
+        created_at=v["created_at"],
+        updated_at=v["updated_at"],
         due=due(v["sla_due_at"], v["sla_breached"], now),
     )
 
 
-__all__ = ["Due", "QueueRow", "ago", "due", "queue_rows"]
+__all__ = ["Due", "QueueRow", "due", "queue_rows"]

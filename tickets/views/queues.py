@@ -8,25 +8,38 @@ and every change goes through ``tickets.services`` one ticket at a time.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
+from django import forms
 from django.contrib import messages
+from django.contrib.auth.models import AnonymousUser
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, F, OrderBy, Q, QuerySet
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from helpdesk.core.models import User
+
 from .. import roles, services
 from ..filters import QueueFilter, VendorFilter, filters_asked, open_only
-from ..models import AGENT_TIERS, OPEN_STATUSES, Ticket, Tier, Vendor, format_reference
-from ..queue_forms import BulkActionForm, PhoneCallForm
+from ..models import AGENT_TIERS, OPEN_STATUSES, SavedView, Ticket, Tier, Vendor, format_reference
+from ..queue_forms import (
+    QUEUE_COLUMNS,
+    BulkActionForm,
+    PhoneCallForm,
+    QueueColumnsForm,
+    SavedViewForm,
+    chosen_columns,
+)
 from ..services.bulk import apply_bulk_action
 from .kept_input import keep_input, rebind, take_input
 from .queue_rows import queue_rows
+from .saved_views import clean_query, may_share_views, saved_views_for
 
 PHONE_CALL_PAGE = "queues:phone"  # where a refused phone-call form is kept for (kept_input)
 
@@ -62,8 +75,17 @@ OPTION_LISTS_SECONDS = 60
 class QueueTab:
     key: str
     label: str
-    count: int
+    count: int | None  # None: not counted (the sidebar outside the queue page)
     active: bool
+
+
+@dataclass(frozen=True)
+class Chip:
+    """One active filter of the queue: what it is, and the queue without it."""
+
+    label: str
+    value: str
+    remove_url: str
 
 
 def queue_tiers(user) -> list[int]:
@@ -134,6 +156,74 @@ def pick_queue(user, requested: str | None, tiers: list[int]) -> str:
     return default
 
 
+def queue_labels(tiers: list[int]) -> dict[str, str]:
+    """The queues of ``tiers`` (then mine, unassigned, swarm) by key, with their labels."""
+    return {f"tier{t}": Tier(t).label for t in tiers} | OTHER_QUEUES
+
+
+class Workspace:
+    """The sidebar of the agent layout (the queues, saved views), read when a page shows it.
+
+    ``tickets.context_processors.navigation`` puts one on every page of agents and managers:
+    the queues without counts (counting costs statements on every page; the ticket page must
+    stay fast) and the saved views (one statement). The queue page passes its own, with the
+    tabs and counts it already read.
+    """
+
+    def __init__(self, user: User | AnonymousUser, *, tabs: list[QueueTab] | None = None) -> None:
+        self.user = user
+        self._tabs = tabs
+
+    @cached_property
+    def queues(self) -> list[QueueTab]:
+        """The queue page's tabs with their counts; elsewhere the queues without counts (no query)."""
+        if self._tabs is not None:
+            return self._tabs
+        if not (roles.is_agent(self.user) or roles.is_manager(self.user)):
+            return []
+        return [QueueTab(k, label, None, False) for k, label in queue_labels(queue_tiers(self.user)).items()]
+
+    @cached_property
+    def saved_views(self) -> list[SavedView]:
+        return list(saved_views_for(self.user).only("pk", "name", "query", "shared", "owner_id"))
+
+    @property
+    def own_views(self) -> list[SavedView]:
+        return [view for view in self.saved_views if view.owner_id == self.user.pk]
+
+
+def filter_chips(params: QueryDict, filterset: QueueFilter) -> list[Chip]:
+    """The filters set in ``params`` as chips, each with the queue's URL without it (and on page 1).
+
+    Read from the form the view already validated: a category or person shows by name without
+    another query; an invalid value shows as typed.
+    """
+    if not filters_asked(params, type(filterset)):
+        return []
+    form = filterset.form
+    cleaned = form.cleaned_data if form.is_bound and not form.errors else {}
+    chips = []
+    for name, field in form.fields.items():
+        for value in [v for v in params.getlist(name) if v.strip()]:
+            rest = params.copy()
+            rest.setlist(name, [v for v in params.getlist(name) if v != value])
+            rest.pop("page", None)
+            query = rest.urlencode()
+            chips.append(Chip(str(field.label), _chip_value(field, value, cleaned.get(name)), "?" + query))
+    return chips
+
+
+def _chip_value(field: forms.Field, value: str, cleaned: object) -> str:
+    if isinstance(field, forms.ModelChoiceField):
+        if value == "none":
+            return "Unassigned"
+        return field.label_from_instance(cleaned) if cleaned is not None and not isinstance(cleaned, str) else value
+    if isinstance(field, forms.ChoiceField):
+        labels = {str(key): label for key, label in field.widget.choices if not isinstance(label, list | tuple)}
+        return str(labels.get(value, value))
+    return f"“{value}”"
+
+
 def sorted_by(queryset: QuerySet[Ticket], sort: str | None) -> tuple[QuerySet[Ticket], str]:
     key = sort if sort in SORTS else DEFAULT_SORT
     return queryset.order_by(*SORTS[key]), key
@@ -172,16 +262,24 @@ def queue_home(request):
     counts = queue_counts(user, tiers)
     # Unfiltered, the list is the tab's tickets: its count (shared for a few seconds) pages it.
     page, sort, status = filtered_page(request, filterset, unfiltered_count=counts[key])
-    labels = {f"tier{t}": Tier(t).label for t in tiers} | OTHER_QUEUES
-    tabs = [QueueTab(k, label, counts[k], k == key) for k, label in labels.items()]
+    tabs = [QueueTab(k, label, counts[k], k == key) for k, label in queue_labels(tiers).items()]
+    columns = chosen_columns(user)
     context = {
         "tabs": tabs,
+        "workspace": Workspace(user, tabs=tabs),
         "queue": next(tab for tab in tabs if tab.active),
         "filter": filterset,
         "filter_errors": status == 400,
+        "chips": filter_chips(request.GET, filterset),
         "page_obj": page,
         "rows": queue_rows(page),
         "sort": sort,
+        "columns": columns,
+        "column_choices": [(k, label, k in columns) for k, label in QUEUE_COLUMNS.items()],
+        "column_count": len(columns) + 3,  # with the checkbox, the reference and the subject
+        "current_query": clean_query(request.GET.urlencode()),
+        "view_form": SavedViewForm(),
+        "can_share_views": may_share_views(user),
         "can_take_next": bool(roles.agent_tiers(user)),
         # Rendered only when its {% cache %} fragment missed (see OPTION_LISTS_SECONDS).
         "bulk_form": BulkActionForm(),
@@ -247,6 +345,23 @@ def bulk(request):
 
 
 @roles.role_required(roles.Role.AGENT, roles.Role.MANAGER)
+@require_POST
+def queue_columns(request: HttpRequest) -> HttpResponse:
+    """Keep the queue columns the person chose (User.queue_columns); "reset" returns to the default set."""
+    user = request.user
+    assert isinstance(user, User)  # role_required lets only signed-in people in
+    form = QueueColumnsForm(request.POST)
+    if form.is_valid():
+        user.queue_columns = [] if form.cleaned_data["reset"] else form.cleaned_data["columns"]
+        user.save(update_fields=["queue_columns"])
+        messages.success(request, "Columns saved.")
+    else:
+        errors = [str(message) for field_errors in form.errors.values() for message in field_errors]
+        messages.error(request, "Columns not changed: " + " ".join(errors))
+    return redirect(_back(request))
+
+
+@roles.role_required(roles.Role.AGENT, roles.Role.MANAGER)
 def phone_call(request):
     """Log a phone call for a requester: channel phone, assigned to the agent, resolved at once if fixed.
 
@@ -293,6 +408,7 @@ urlpatterns = [
     path("queues/take-next/", take_next, name="take_next"),
     path("queues/bulk/", bulk, name="bulk"),
     path("queues/phone/", phone_call, name="phone_call"),
+    path("queues/columns/", queue_columns, name="queue_columns"),
 ]
 
-__all__ = ["queue_home", "urlpatterns", "vendor_home"]
+__all__ = ["Workspace", "queue_home", "urlpatterns", "vendor_home"]
