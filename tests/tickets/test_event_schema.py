@@ -102,7 +102,7 @@ def test_the_history_names_the_sla_line_that_was_crossed():
         events.sla_crossed(ticket, crossing="breached", metric="ola", scope=2, cycle=1, due=now, at=now),
     ]
     lines = describe(events.record_events_bulk(crossed), visible_tickets=set())
-    assert [line.summary for line in lines] == ["SLA warning: resolution", "SLA breached: tier 2 OLA"]
+    assert [line.summary for line in lines] == ["SLA warning: resolution", "SLA breached: resolution (Tier 2 OLA)"]
 
 
 def test_replies_written_before_the_side_was_stored_get_it_from_the_migration():

@@ -7,13 +7,13 @@ whole timeline, so the page's query count does not grow with the number of event
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
 
 from .. import events
 from ..events import key, payload
-from ..models import Category, EventKind, Priority, Status, TicketEvent, Tier, format_reference
+from ..models import Category, EventKind, Priority, Status, TicketEvent, Tier, Vendor, format_reference
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class _Names:
     users: dict[int, str]
     categories: dict[int, str]
     visible_tickets: set[int]
+    vendors: dict[int, str] = field(default_factory=dict)
 
     def ref(self, value: object) -> str:
         """A linked ticket's reference, or no name at all if the reader may not see that ticket."""
@@ -93,7 +94,15 @@ def describe(history: list[TicketEvent], visible_tickets: set[int]) -> list[Hist
     category_ids = _ids(history, _CATEGORY_KEYS)
     users = {u.pk: u.display_name for u in get_user_model().objects.filter(pk__in=user_ids)} if user_ids else {}
     categories = {c.pk: c.name for c in Category.objects.filter(pk__in=category_ids)} if category_ids else {}
-    names = _Names(users=users, categories=categories, visible_tickets=visible_tickets)
+    vendor_ids = {
+        scope
+        for event in history
+        if event.kind == EventKind.SLA
+        and event.data.get(key(events.SlaCrossed, "metric")) == "uc"
+        and isinstance(scope := event.data.get(key(events.SlaCrossed, "scope")), int)
+    }
+    vendors = dict(Vendor.objects.filter(pk__in=vendor_ids).values_list("pk", "name")) if vendor_ids else {}
+    names = _Names(users=users, categories=categories, visible_tickets=visible_tickets, vendors=vendors)
     return [_line(event, names) for event in history]
 
 
@@ -105,15 +114,23 @@ _SLA_METRICS = {
 }
 
 
-def _sla_line(crossed: events.SlaCrossed) -> tuple[str, str]:
-    """("SLA warning: resolution", "") or ("SLA breached: tier 2 OLA", ...) for a clock line crossed."""
-    metric, scope = crossed.get("metric", ""), crossed.get("scope")
+def _sla_line(crossed: events.SlaCrossed, names: _Names) -> tuple[str, str]:
+    """ "SLA warning: resolution", "SLA breached: resolution (Tier 2 OLA)" for a clock line crossed.
+
+    The tier's OLA and the vendor's underpinning contract (UC) time the resolution inside the
+    desk's own agreement; they are named in brackets, the vendor by name. A later cycle of a
+    clock (after a reopening) says which.
+    """
+    metric, scope, cycle = crossed.get("metric", ""), crossed.get("scope"), crossed.get("cycle", 1)
     if metric == "ola":
-        what = f"tier {scope} OLA"
+        what = f"resolution (Tier {scope} OLA)"
     elif metric == "uc":
-        what = "vendor contract (UC)"
+        vendor = names.vendors.get(scope) if isinstance(scope, int) else None
+        what = f"resolution ({vendor} UC)" if vendor else "resolution (vendor contract, UC)"
     else:
         what = _SLA_METRICS.get(metric, metric.replace("_", " ") or "a clock")
+    if isinstance(cycle, int) and cycle > 1:
+        what = f"{what}, cycle {cycle}"
     verb = "breached" if crossed.get("sla") == "breached" else "warning"
     return f"SLA {verb}: {what}", ""
 
@@ -178,5 +195,5 @@ def _line(event: TicketEvent, names: _Names) -> HistoryLine:
             "Closed (resolution confirmed)" if payload(event, events.Closed).get("why") == "confirmed" else "Closed"
         )
     elif kind == EventKind.SLA:
-        summary, detail = _sla_line(payload(event, events.SlaCrossed))
+        summary, detail = _sla_line(payload(event, events.SlaCrossed), names)
     return HistoryLine(event=event, summary=summary, detail=detail)
