@@ -39,16 +39,21 @@ from helpdesk.core.serializers import EmptyInput
 from . import permissions, services
 from .api_filters import ORDERINGS, TicketCursorPagination, TicketFilter, TicketFilterBackend
 from .downloads import attachment_response
-from .models import Attachment, Channel, MessageKind, SavedView, Status, Ticket, TicketMessage
+from .models import Attachment, Channel, Macro, MessageKind, SavedView, Status, Ticket, TicketMessage
 from .serializers import (
+    ApplyMacroInput,
     AttachmentSerializer,
     AttachmentUploadInput,
+    ComposedSerializer,
+    ComposeInput,
     DeescalateInput,
     DetailSerializer,
     EscalateInput,
     EventSerializer,
     FollowUpSerializer,
     LinkProblemInput,
+    MacroInput,
+    MacroSerializer,
     MergeInput,
     MessageInput,
     MessageSerializer,
@@ -64,6 +69,7 @@ from .serializers import (
     TransitionInput,
     WatcherInput,
 )
+from .services.macros import MacroFields
 from .views import saved_views
 
 TICKET_RELATED = ("requester", "assignee", "category", "vendor")
@@ -199,8 +205,12 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedI
         attachments = ticket.attachments.select_related("message", "uploaded_by")
         user = self.request.user
         # A visitor never gets this far (the API's IsAuthenticated); they would see no internal file.
-        if not user.is_authenticated or not permissions.can_see_internal(user, ticket):
-            attachments = attachments.filter(Q(message__isnull=True) | Q(message__kind=MessageKind.PUBLIC))
+        if not user.is_authenticated:
+            return attachments.filter(message__isnull=True)
+        if not permissions.can_see_internal(user, ticket):
+            # The vendor conversation's files only for the vendor's people, never the requester.
+            kinds = permissions.visible_message_kinds(user, ticket)
+            attachments = attachments.filter(Q(message__isnull=True) | Q(message__kind__in=kinds))
         return attachments
 
     def retrieve(self, request, pk=None):
@@ -275,7 +285,8 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedI
     @extend_schema(summary="Conversation", responses={200: MessageSerializer(many=True), 404: ERRORS[404]})
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def messages(self, request, pk=None):
-        """Public replies; staff readers also get the internal notes (``kind`` tells them apart)."""
+        """Public replies; staff readers also get the internal notes, and staff and the vendor's people
+        the vendor conversation of a tier-4 ticket (``kind`` tells them apart)."""
         ticket = self.get_object()
         kinds = permissions.visible_message_kinds(request.user, ticket)
         messages = (
@@ -286,7 +297,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedI
         return Response(MessageSerializer(messages, many=True, context=self.get_serializer_context()).data)
 
     @extend_schema(
-        summary="Reply or add an internal note",
+        summary="Reply, add an internal note or write in the vendor conversation",
         description="A requester replying on a closed ticket starts a new ticket linked to it; the answer "
         "then carries that ticket instead of a message.",
         request=MessageInput,
@@ -307,6 +318,9 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedI
         if data["kind"] == MessageKind.INTERNAL:
             require(permissions.can_add_note(user, ticket), REFUSED)
             message = services.add_note(ticket_id=ticket.pk, by=user, body=data["body"])
+        elif data["kind"] == MessageKind.VENDOR:
+            require(permissions.can_write_to_vendor(user, ticket), REFUSED)
+            message = services.add_vendor_message(ticket_id=ticket.pk, by=user, body=data["body"], channel=Channel.API)
         elif ticket.status == Status.CLOSED and permissions.can_follow_up(user, ticket):
             new = services.reply_to_closed(ticket_id=ticket.pk, by=user, body=data["body"])
             detail = f"{ticket.reference} is closed; your reply started {new.reference}."
@@ -316,6 +330,63 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedI
             message = services.add_reply(ticket_id=ticket.pk, by=user, body=data["body"], channel=Channel.API)
         message = TicketMessage.objects.select_related("author").prefetch_related("attachments").get(pk=message.pk)
         return Response(MessageSerializer(message, context=self.get_serializer_context()).data, status=201)
+
+    # ------------------------------------------------------------------ the composer and macros
+    # (the ticket page's composer: one submit, one transaction; tickets.services.compose)
+
+    @extend_schema(
+        summary="Write and change fields in one go (the composer)",
+        description="A reply, note or vendor message (`body`, optional) and any of status, priority, "
+        "category and assignee (each changed only when sent), all or nothing. With If-Match, a change "
+        "of fields is refused with 412 if the ticket changed since.",
+        request=ComposeInput,
+        parameters=[IF_MATCH],
+        responses={200: ComposedSerializer, **ERRORS, 412: STALE},
+    )
+    @action(detail=True, methods=["post"])
+    def compose(self, request, pk=None):
+        ticket = self.get_object()
+        user = request.user
+        require(_may_compose(user, ticket), REFUSED)
+        data = self.validated_input(ComposeInput)
+        versions = if_match_versions(request)
+        changes = _compose_changes(ticket, data)
+        done = services.compose_ticket(
+            ticket_id=ticket.pk,
+            by=user,
+            kind=data["kind"],
+            body=data["body"],
+            changes=changes,
+            channel=Channel.API,
+            version=max(versions) if versions and changes.any() else None,
+        )
+        return self._composed_response(done)
+
+    @extend_schema(
+        summary="Apply a macro",
+        description="The macro's text (placeholders filled in) and field changes, all or nothing.",
+        request=ApplyMacroInput,
+        parameters=[IF_MATCH],
+        responses={200: ComposedSerializer, **ERRORS, 412: STALE},
+    )
+    @action(detail=True, methods=["post"], url_path="apply-macro")
+    def apply_macro(self, request, pk=None):
+        ticket = self.get_object()
+        require(permissions.can_work(request.user, ticket), REFUSED)
+        data = self.validated_input(ApplyMacroInput)
+        versions = if_match_versions(request)
+        done = services.apply_macro(
+            ticket_id=ticket.pk, macro_id=data["macro"], by=request.user, version=max(versions) if versions else None
+        )
+        return self._composed_response(done)
+
+    def _composed_response(self, done: services.Composed) -> Response:
+        message = None
+        if done.message is not None:
+            written = TicketMessage.objects.select_related("author").prefetch_related("attachments")
+            message = MessageSerializer(written.get(pk=done.message.pk), context=self.get_serializer_context()).data
+        data = self._ticket_data(done.ticket.pk)
+        return Response({"message": message, "ticket": data}, headers={"ETag": ticket_etag(data["version"])})
 
     # ------------------------------------------------------------------ attachments
 
@@ -607,6 +678,106 @@ class SavedViewViewSet(
         user = self.request.user
         assert isinstance(user, User)  # initial() let only agents and managers in
         saved_views.delete_view(view=instance, by=user)
+
+
+# --------------------------------------------------------------------------- macros and the composer
+# (the ticket page's macros: rules in tickets.services.macros, the composer in tickets.services.compose)
+
+
+def _may_compose(user: User, ticket: Ticket) -> bool:
+    """Anything the composer sends: a reply, a note or a vendor message (each service checks its own kind)."""
+    return (
+        permissions.can_reply(user, ticket)
+        or permissions.can_add_note(user, ticket)
+        or permissions.can_write_to_vendor(user, ticket)
+    )
+
+
+def _compose_changes(ticket: Ticket, data: dict) -> services.FieldChanges:
+    """The field changes of a composer call: each field only when it was sent."""
+    priority: services.PriorityChange | services.Keep = services.KEEP
+    if data.keys() & {"impact", "urgency", "priority", "priority_reason"}:
+        priority = services.PriorityChange(
+            impact=data.get("impact"),
+            urgency=data.get("urgency"),
+            priority=data.get("priority"),
+            reason=data.get("priority_reason", ticket.priority_reason if "priority" in data else ""),
+        )
+    return services.FieldChanges(
+        status=data.get("status", services.KEEP),
+        priority=priority,
+        category=data.get("category", services.KEEP),
+        assignee=data.get("assignee", services.KEEP),
+    )
+
+
+def _macro_fields(data: dict) -> MacroFields:
+    return {
+        "name": data["name"],
+        "personal": data["personal"],
+        "tier": data["tier"],
+        "kind": data["kind"],
+        "body": data["body"],
+        "status": data["status"],
+        "priority": data["priority"],
+        "category": data["category"],
+        "assign_to_me": data["assign_to_me"],
+    }
+
+
+@extend_schema_view(
+    list=extend_schema(summary="Macros you may apply (yours and your tiers')"),
+    retrieve=extend_schema(summary="One macro", responses={200: MacroSerializer, 403: ERRORS[403], 404: ERRORS[404]}),
+    create=extend_schema(
+        summary="Create a macro (tier macros: managers only)",
+        request=MacroInput,
+        responses={201: MacroSerializer, 400: ERRORS[400], 403: ERRORS[403]},
+    ),
+    update=extend_schema(
+        summary="Change a macro you may manage",
+        request=MacroInput,
+        responses={200: MacroSerializer, 400: ERRORS[400], 403: ERRORS[403], 404: ERRORS[404]},
+    ),
+    destroy=extend_schema(
+        summary="Delete a macro you may manage", responses={204: None, 403: ERRORS[403], 404: ERRORS[404]}
+    ),
+)
+class MacroViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedInput, viewsets.GenericViewSet):
+    """Macros of agents and managers (403 for everyone else); the rules are in ``services.macros``."""
+
+    serializer_class = MacroSerializer
+    pagination_class = None
+    http_method_names = ["get", "post", "put", "delete", "head", "options"]
+
+    def initial(self, request, *args, **kwargs) -> None:
+        super().initial(request, *args, **kwargs)
+        require(permissions.can_use_macros(request.user), "Only agents and managers keep macros.")
+
+    def _user(self) -> User:
+        user = self.request.user
+        assert isinstance(user, User)  # initial() let only agents and managers in
+        return user
+
+    def get_queryset(self) -> QuerySet[Macro]:
+        return services.usable_macros(self._user())
+
+    def create(self, request, *args, **kwargs) -> Response:
+        data = self.validated_input(MacroInput)
+        macro = services.save_macro(by=self._user(), fields=_macro_fields(data))
+        return Response(self.get_serializer(macro).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs) -> Response:
+        macro = self.get_object()
+        require(permissions.can_manage_macro(self._user(), macro), "You may not change this macro.")
+        data = self.validated_input(MacroInput)
+        saved = services.save_macro(by=self._user(), fields=_macro_fields(data), macro_id=macro.pk)
+        return Response(self.get_serializer(saved).data)
+
+    def destroy(self, request, *args, **kwargs) -> Response:
+        macro = self.get_object()
+        require(permissions.can_manage_macro(self._user(), macro), "You may not delete this macro.")
+        services.delete_macro(by=self._user(), macro_id=macro.pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(

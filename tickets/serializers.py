@@ -24,6 +24,7 @@ from .models import (
     Category,
     EventKind,
     Level,
+    Macro,
     MessageKind,
     Priority,
     SavedView,
@@ -359,3 +360,75 @@ class SavedViewInput(StrictSerializer):
     name = serializers.CharField(max_length=80)
     query = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
     shared = serializers.BooleanField(required=False, default=False)
+
+
+# --------------------------------------------------------------------------- macros and the composer
+# (the ticket page's composer and macros; rules in tickets.services.compose / tickets.services.macros)
+
+
+class MacroSerializer(serializers.ModelSerializer):
+    """A macro: personal (``personal``) or for the agents of ``tier`` (every tier when null).
+
+    ``mine``: the caller may change or delete it (their own, or a tier macro for managers).
+    """
+
+    personal = serializers.SerializerMethodField()
+    mine = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Macro
+        fields = ["id", "name", "personal", "tier", "kind", "body", "status", "priority", "category", "assign_to_me"]
+        fields += ["mine", "created_at"]
+        read_only_fields = fields
+
+    def get_personal(self, macro: Macro) -> bool:
+        return macro.owner_id is not None
+
+    def get_mine(self, macro: Macro) -> bool:
+        user = self.context["request"].user
+        return permissions.can_manage_macro(user, macro)
+
+
+class MacroInput(StrictSerializer):
+    name = serializers.CharField(max_length=80)
+    personal = serializers.BooleanField(default=True, help_text="False: a tier macro (managers only).")
+    tier = serializers.ChoiceField(choices=Tier.choices, required=False, allow_null=True, default=None)
+    kind = serializers.ChoiceField(choices=MessageKind.choices, default=MessageKind.PUBLIC)
+    body = serializers.CharField(
+        allow_blank=True, default="", help_text="Markdown; placeholders {requester}, {reference}, {subject}, {agent}."
+    )
+    status = serializers.ChoiceField(choices=Status.choices, allow_blank=True, default="")
+    priority = serializers.ChoiceField(choices=Priority.choices, required=False, allow_null=True, default=None)
+    category = serializers.PrimaryKeyRelatedField(
+        queryset=Category.objects.filter(is_active=True), required=False, allow_null=True, default=None
+    )
+    assign_to_me = serializers.BooleanField(default=False)
+
+
+class ComposeInput(StrictSerializer):
+    """One composer submit: a message (optional) and the fields to change (each only when sent)."""
+
+    kind = serializers.ChoiceField(choices=MessageKind.choices, default=MessageKind.PUBLIC)
+    body = serializers.CharField(allow_blank=True, default="", trim_whitespace=False, help_text="Markdown.")
+    status = serializers.ChoiceField(choices=Status.choices, required=False)
+    impact = serializers.ChoiceField(choices=IMPACT_CHOICES, required=False)
+    urgency = serializers.ChoiceField(choices=URGENCY_CHOICES, required=False)
+    priority = serializers.ChoiceField(
+        choices=Priority.choices, required=False, allow_null=True, help_text="Overrides the matrix; needs a reason."
+    )
+    priority_reason = serializers.CharField(max_length=500, required=False, allow_blank=True)
+    category = serializers.PrimaryKeyRelatedField(queryset=Category.objects.all(), required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(
+        queryset=get_user_model().objects.filter(is_active=True), required=False, allow_null=True
+    )
+
+
+class ApplyMacroInput(StrictSerializer):
+    macro = serializers.IntegerField(min_value=1)
+
+
+class ComposedSerializer(serializers.Serializer):
+    """What a composer submit did: the message written (or null) and the ticket as it is now."""
+
+    message = MessageSerializer(read_only=True, allow_null=True)
+    ticket = serializers.DictField(read_only=True, help_text="The ticket, as GET /api/tickets/{id}/ answers it.")
