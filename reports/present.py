@@ -11,6 +11,9 @@ import io
 from decimal import Decimal
 from fractions import Fraction
 
+from django.template.defaultfilters import pluralize
+from django.utils.dateformat import format as date_format
+
 from . import kpis
 from .kpis.figures import TrendValue
 
@@ -41,6 +44,11 @@ def duration(seconds) -> str:
     if hours:
         return f"{sign}{hours} h {minutes:02d} min"
     return f"{sign}{minutes} min {sec:02d} s" if minutes else f"{sign}{sec} s"
+
+
+def counted(number: int, noun: str, plural: str = "s") -> str:
+    """ "1 ticket", "2 tickets": Django's ``pluralize``, as the templates use it (``plural`` as its argument)."""
+    return f"{number:,} {noun}{pluralize(number, plural)}"
 
 
 def human(value, unit: str) -> str:
@@ -74,19 +82,22 @@ def detail(figure: kpis.Figure) -> str:
     if figure.key == "first_response_time":
         return (
             f"Median business time; mean {duration(p['mean'])}. Wall time: median {duration(p['wall_median'])}, "
-            f"mean {duration(p['wall_mean'])}. {p['count']} tickets."
+            f"mean {duration(p['wall_mean'])}. {counted(p['count'], 'ticket')}."
         )
     if figure.key == "resolution_time":
-        return f"Median business time, pauses excluded; mean {duration(p['mean'])}. {p['count']} tickets."
+        return f"Median business time, pauses excluded; mean {duration(p['mean'])}. {counted(p['count'], 'ticket')}."
     if figure.key == "csat":
         return (
-            f"{p['happy']} of {p['answered']} answers score 4-5; mean score {human(p['mean_score'], 'score')}; "
-            f"response rate {human(p['response_rate'], 'rate')} ({p['answered']} of {p['surveys']})."
+            f"Scores of 4-5: {p['happy']} of {counted(p['answered'], 'answer')}; "
+            f"mean score {human(p['mean_score'], 'score')}; "
+            f"response rate {human(p['response_rate'], 'rate')} ({p['answered']} of {counted(p['surveys'], 'survey')})."
         )
     if figure.key == "deflection_rate":
-        return f"{p['deflections']} deflections, {p['portal_tickets']} portal tickets (desk-wide)."
+        return (
+            f"{counted(p['deflections'], 'deflection')}, {counted(p['portal_tickets'], 'portal ticket')} (desk-wide)."
+        )
     if figure.key == "escalation_rate":
-        return f"{p['escalated']} of {p['created']} tickets created in the period."
+        return f"{p['escalated']} of {counted(p['created'], 'ticket')} created in the period."
     if figure.key == "backlog":
         return " · ".join(f"{label}: {p[key]}" for key, label in kpis.AGE_BUCKETS)
     if figure.key == "volume":
@@ -181,23 +192,44 @@ def csv_text(header: list, rows: list) -> str:
     return buffer.getvalue()
 
 
+# Durations on a trend axis: the largest unit that keeps the day values readable (24-hour days,
+# as ``duration`` writes them).
+_TIME_SCALES = ((2 * 3600, 60, "min"), (3 * 86400, 3600, "h"), (None, 86400, "d"))
+UNIT_NAMES = {"%": "percent", "min": "minutes", "h": "hours", "d": "days"}
+
+
 def chart_data(figures: dict[str, kpis.Figure]) -> dict:
-    """Trend series for Chart.js (rates in percent, seconds in hours: axis-friendly, same values)."""
+    """Trend series for Chart.js, with the axis unit and each day's value as the page writes it.
+
+    Rates are plotted in percent; durations in minutes, hours or days (whichever suits the
+    series, named on the axis); counts and scores as they are. ``texts`` holds each day's value
+    in the figure's own words ("2 h 05 min", "33.3 %"), so a tooltip reads like the figure above
+    it. A day without data is null: the line runs on across it, and a day with data between two
+    empty days is also drawn as a point (``static/reports/dashboard.js``).
+    """
     data = {}
     for key, figure in figures.items():
+        raw = [value for _, value in figure.trend]
+        unit, divisor = ("%", 1) if figure.unit == "rate" else ("", 1)
+        if figure.unit == "seconds":
+            largest = max((float(v) for v in raw if v is not None), default=0.0)
+            _, divisor, unit = next(scale for scale in _TIME_SCALES if scale[0] is None or largest < scale[0])
         values: list[TrendValue] = []
-        for _, value in figure.trend:
+        for value in raw:
             if value is None:
                 values.append(None)
             elif figure.unit == "rate":
                 values.append(round(float(value) * 100, 2))
             elif figure.unit == "seconds":
-                values.append(round(float(value) / 3600, 3))
+                values.append(round(float(value) / divisor, 2))
             else:
                 values.append(value)
         data[key] = {
-            "labels": [day.strftime("%m-%d") for day, _ in figure.trend],
+            "labels": [date_format(day, "j M") for day, _ in figure.trend],
             "values": values,
-            "unit": {"rate": "%", "seconds": "h"}.get(figure.unit, ""),
+            "texts": [human(value, figure.unit) for value in raw],
+            "unit": unit,
+            "unit_name": UNIT_NAMES.get(unit, ""),
+            "whole": figure.unit == "count",
         }
     return data

@@ -57,6 +57,7 @@ def _render_dashboard(request, *, agent_id: int | None):
         if personal:
             query.pop("agent", None)
             query["mine"] = "1"
+        charts = present.chart_data(board.figures)
         cards = [
             {
                 "figure": figure,
@@ -64,6 +65,7 @@ def _render_dashboard(request, *, agent_id: int | None):
                 "change": present.human_change(figure),
                 "detail": present.detail(figure),
                 "list": FIGURE_LISTS[key],
+                "axis": charts[key]["unit_name"],
             }
             for key, figure in board.figures.items()
         ]
@@ -72,7 +74,7 @@ def _render_dashboard(request, *, agent_id: int | None):
             "board": board,
             "cards": cards,
             "query_string": urlencode(query),
-            "charts": present.chart_data(board.figures),
+            "charts": charts,
             "columns": kpis.TABLE_COLUMNS,
             "escalation_rows": [
                 (tier, {**row, "rate_text": present.human(row["rate"], "rate")})

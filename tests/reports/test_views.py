@@ -2,14 +2,17 @@
 
 import csv
 import io
+from datetime import date
 
 import pytest
 import time_machine
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from reports import kpis, present
 from tests import factories
-from tests.reports.histories import NOW, build_desk
+from tests.reports.histories import NOW, at, build_desk, step
+from tickets import services
 
 pytestmark = pytest.mark.django_db
 
@@ -105,3 +108,95 @@ def test_agents_get_their_own_figures_page(client, desk):
     assert response.context["board"].figures["volume"].value == 2
     assert "My figures" in response.content.decode()
     assert get(client, desk.requester, reverse("reports:mine"), CUSTOM).status_code == 403
+
+
+# --------------------------------------------------------------------------- charts, tables, words
+
+
+def test_trend_charts_plot_in_the_unit_named_on_their_axis(client, desk):
+    response = get(client, desk.manager, reverse("reports:dashboard"), CUSTOM)
+    charts, board = response.context["charts"], response.context["board"]
+    frt = board.figures["first_response_time"]
+    series = charts["first_response_time"]
+    # The first responses of this desk take minutes to hours: plotted in minutes or hours, named so.
+    assert series["unit"] in ("min", "h") and series["unit_name"] in ("minutes", "hours")
+    per_unit = {"min": 60, "h": 3600}[series["unit"]]
+    for (_, seconds), plotted, text in zip(frt.trend, series["values"], series["texts"], strict=True):
+        if seconds is None:
+            assert plotted is None and text == present.NONE
+        else:
+            assert plotted == round(float(seconds) / per_unit, 2)
+            assert text == present.human(seconds, "seconds")  # the tooltip reads like the figure
+    assert charts["fcr_rate"]["unit"] == "%" and charts["volume"]["unit"] == "" and charts["volume"]["whole"]
+    assert series["labels"][0] == "2 Mar"
+    html = response.content.decode()
+    assert f'aria-label="First response time per day, in {series["unit_name"]}"' in html
+
+
+@pytest.mark.parametrize(
+    ("largest", "unit", "plotted"),
+    [(90 * 60, "min", 90.0), (5 * 3600, "h", 5.0), (4 * 86400, "d", 4.0)],
+)
+def test_a_duration_series_takes_the_unit_that_suits_it(largest, unit, plotted):
+    figure = kpis.Figure(
+        key="resolution_time",
+        label="Resolution time",
+        unit="seconds",
+        value=largest,
+        previous=None,
+        trend=[(date(2026, 3, 2), None), (date(2026, 3, 3), largest), (date(2026, 3, 4), None)],
+    )
+    series = present.chart_data({"resolution_time": figure})["resolution_time"]
+    assert series["unit"] == unit and series["values"] == [None, plotted, None]
+    assert series["texts"] == [present.NONE, present.human(largest, "seconds"), present.NONE]
+
+
+@pytest.mark.parametrize(
+    ("parts", "text"),
+    [
+        ({"deflections": 1, "portal_tickets": 1}, "1 deflection, 1 portal ticket (desk-wide)."),
+        ({"deflections": 2, "portal_tickets": 0}, "2 deflections, 0 portal tickets (desk-wide)."),
+    ],
+)
+def test_figure_details_count_in_the_right_plural(parts, text):
+    figure = kpis.Figure(key="deflection_rate", label="Deflection rate", unit="rate", value=None, previous=None)
+    figure.parts = parts
+    assert present.detail(figure) == text
+    escalation = kpis.Figure(key="escalation_rate", label="Escalation", unit="rate", value=None, previous=None)
+    escalation.parts = {"escalated": 0, "created": 1}
+    assert present.detail(escalation) == "0 of 1 ticket created in the period."
+
+
+def test_the_wide_tables_scroll_in_a_focusable_named_region(client, desk):
+    html = get(client, desk.manager, reverse("reports:dashboard"), CUSTOM).content.decode()
+    for name in ("agents", "tiers"):
+        assert f'tabindex="0" role="region" aria-labelledby="table-{name}"' in html
+    # The custom dates are hidden by the page itself for a preset period (no shift when scripts run).
+    assert (
+        'class="card card-body mb-4 kpi-filters kpi-preset"'
+        in get(client, desk.manager, reverse("reports:dashboard"), {"period": "7d"}).content.decode()
+    )
+    assert "kpi-preset" not in html  # a custom period shows its dates
+
+
+def test_dates_on_the_figure_pages_are_in_the_one_style(client, desk):
+    html = get(client, desk.manager, reverse("reports:dashboard"), CUSTOM).content.decode()
+    assert '<time datetime="2026-03-02">2 Mar 2026</time> to <time datetime="2026-03-04">4 Mar 2026</time>' in html
+    page = get(client, desk.manager, reverse("reports:tickets"), {**CUSTOM, "figure": "backlog"}).content.decode()
+    assert f'<time datetime="{desk.t4.created_at.isoformat()}" title="' in page
+    assert "2 tickets you can see" in page
+
+
+def test_dashboard_query_count_is_fixed(client, desk, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    get(client, desk.manager, reverse("reports:dashboard"), CUSTOM)  # warms the per-process caches
+    with CaptureQueriesContext(connection) as few:
+        get(client, desk.manager, reverse("reports:dashboard"), CUSTOM)
+    for n in range(3):  # more agents and tickets in the period: more table rows, the same statements
+        ticket = step(at(1, 13, n), factories.make_ticket, requester=desk.requester, subject=f"Another {n}")
+        step(at(1, 14, n), services.escalate_ticket, ticket_id=ticket.pk, by=desk.a1, reason="Needs tier 2")
+        step(at(1, 15, n), services.claim_ticket, ticket_id=ticket.pk, by=factories.make_agent(2, username=f"t2{n}"))
+    with django_assert_num_queries(len(few.captured_queries)):
+        get(client, desk.manager, reverse("reports:dashboard"), CUSTOM)
