@@ -8,11 +8,8 @@ it raises on the page, field by field.
 from __future__ import annotations
 
 import re
-from collections import defaultdict
 from decimal import Decimal
-from functools import cache
 from typing import Any, cast
-from zoneinfo import available_timezones
 
 from django import forms
 from django.contrib.auth.models import Group
@@ -20,6 +17,7 @@ from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.forms.formsets import DELETION_FIELD_NAME
 
+from helpdesk.core.zones import zone_choices
 from tickets.filters import CategoryChoiceField
 from tickets.models import Category, Channel, Priority, Vendor
 
@@ -34,29 +32,6 @@ from .configure import (
     TargetInput,
 )
 from .models import WEEKDAYS, BusinessCalendar, Policy
-
-_ZONE_REGIONS_SKIPPED = ("Etc/", "SystemV/", "posix/", "right/")
-
-
-@cache
-def zone_names() -> tuple[str, ...]:
-    """IANA zones a manager would pick (Region/City, plus UTC), sorted."""
-    names = {name for name in available_timezones() if "/" in name and not name.startswith(_ZONE_REGIONS_SKIPPED)} | {
-        "UTC"
-    }
-    return tuple(sorted(names))
-
-
-def zone_choices(current: str | None = None) -> list:
-    """Zones grouped by region for the select; a stored zone outside the list stays selectable."""
-    groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    names = set(zone_names())
-    if current and current not in names:
-        groups["Current"].append((current, current))
-    for name in sorted(names):
-        region = name.split("/", 1)[0] if "/" in name else "Universal"
-        groups[region].append((name, name.replace("_", " ")))
-    return [("", "Choose a time zone"), *((region, options) for region, options in groups.items())]
 
 
 class CalendarForm(forms.Form):
@@ -75,7 +50,7 @@ class CalendarForm(forms.Form):
         current = self.data.get(self.add_prefix("timezone")) if self.is_bound else self.initial.get("timezone")
         # Any zone the tz database knows stays acceptable (a stored "Etc/GMT+5" can be saved again).
         zone_field = cast(forms.ChoiceField, self.fields["timezone"])
-        zone_field.choices = zone_choices(current if current in available_timezones() else None)
+        zone_field.choices = zone_choices(current)
 
     @classmethod
     def for_calendar(cls, calendar: BusinessCalendar) -> CalendarForm:
