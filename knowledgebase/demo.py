@@ -7,13 +7,17 @@ article whose title exists is left alone.
 
 from __future__ import annotations
 
+import random
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from helpdesk.core.models import User
+
 from . import services
-from .models import Article, Category, Visibility
+from .models import Article, ArticleVersion, Category, Deflection, Visibility
 
 CATEGORIES = [
     ("accounts", "Accounts and passwords", "Sign-in, passwords, multi-factor authentication", 10),
@@ -187,3 +191,30 @@ def seed_kb_content() -> int:
             services.publish_article(article_id=article.pk, by=reviewer)
             created += 1
     return created
+
+
+def seed_demo_deflections(*, users: list[User], now: datetime, days: int = 90, per_day: float = 5.0) -> int:
+    """The demo desk's past deflections: ``users`` said a suggested public article solved their problem.
+
+    About ``per_day`` a day over the last ``days`` days, each naming a live public article and
+    the words typed (its title's first words), dated in the past. Idempotent: nothing is written
+    when ``users`` already have deflections. Returns how many were written. Written in bulk, so
+    no signal runs: the caller marks the KPI rollup's days (the history's tickets mark them too).
+    """
+    if not users or Deflection.objects.filter(user__in=users).exists():
+        return 0
+    articles = list(
+        ArticleVersion.objects.filter(is_live=True, visibility=Visibility.PUBLIC).values_list("article_id", "title")
+    )
+    if not articles:
+        return 0
+    rng = random.Random(16)  # noqa: S311 - demo data, repeatable on purpose
+    rows = []
+    for back in range(days, 0, -1):
+        for _ in range(max(0, round(rng.gauss(per_day, 2)))):
+            article_id, title = rng.choice(articles)
+            created_at = now - timedelta(days=back, minutes=rng.randint(0, 8 * 60))
+            query = " ".join(title.lower().split()[:3])
+            rows.append(Deflection(user=rng.choice(users), article_id=article_id, query=query, created_at=created_at))
+    Deflection.objects.bulk_create(rows)
+    return len(rows)

@@ -95,3 +95,66 @@ def seed_demo(*, password: str = DEMO_PASSWORD) -> list[tuple[str, str, bool]]:
             role = roles.primary_role(user)
             result.append((username, str(role.label) if role else "", created))
     return result
+
+
+# The demo desk's history (``demo_history``) needs more people than the accounts above: colleagues
+# in every tier, so the per-agent figures compare several agents, and requesters across the
+# company. They cannot sign in (no usable password); the accounts above are the ones to try.
+DEMO_COLLEAGUES = [
+    # username, first, last, tiers
+    ("noor", "Noor", "Haddad", [1]),
+    ("sam", "Sam", "Okafor", [1]),
+    ("omar", "Omar", "Lindqvist", [2]),
+    ("priya", "Priya", "Raman", [2]),
+    ("lena", "Lena", "Fischer", [3]),
+]
+DEMO_REQUESTER_NAMES = [
+    ("Emma", "Schulz"), ("Liam", "Novak"), ("Olivia", "Brandt"), ("Noah", "Jensen"), ("Ava", "Moreau"),
+    ("Lucas", "Rossi"), ("Mia", "Kowalski"), ("Ethan", "Dubois"), ("Sofia", "Berg"), ("Mateo", "Costa"),
+    ("Isla", "Murphy"), ("Leo", "Varga"), ("Chloe", "Nakamura"), ("Adam", "Horvat"), ("Zoe", "Petrov"),
+    ("Hugo", "Lambert"), ("Nora", "Svensson"), ("Felix", "Weber"), ("Alice", "Marin"), ("Oscar", "Nilsen"),
+    ("Clara", "Duarte"), ("Jonas", "Keller"), ("Maya", "Ibrahim"), ("Theo", "Walsh"), ("Elena", "Popescu"),
+    ("Max", "Hoffmann"), ("Lea", "Santos"), ("Samuel", "Okoro"), ("Ines", "Lopez"), ("David", "Kim"),
+    ("Julia", "Mayer"), ("Ben", "Carter"), ("Hana", "Sato"), ("Paul", "Richter"), ("Rosa", "Ferreira"),
+    ("Omar", "Farouk"),
+]  # fmt: skip
+
+
+def _demo_person(username: str, first: str, last: str) -> tuple[User, bool]:
+    user, created = get_user_model().objects.get_or_create(
+        username=username, defaults={"first_name": first, "last_name": last, "email": f"{username}@example.com"}
+    )
+    if created:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    return user, created
+
+
+def seed_demo_people() -> tuple[dict[int, list[User]], list[User]]:
+    """The demo desk's people, created if missing (idempotent): agents by tier (the demo agents
+    first, then their colleagues) and requesters (the demo requester first).
+
+    Run ``seed_demo`` first. Side effects: the missing colleagues and requesters, without a
+    usable password; colleagues get the Agent role and their tiers.
+    """
+    user_model = get_user_model()
+    with transaction.atomic():
+        agents: dict[int, list[User]] = {tier: [] for tier in AGENT_TIERS}
+        for username in ("agent1", "agent2", "agent3"):
+            user = user_model.objects.get(username=username)
+            for membership in TierMembership.objects.filter(user=user):
+                agents[membership.tier].append(user)
+        for username, first, last, tiers in DEMO_COLLEAGUES:
+            user, created = _demo_person(username, first, last)
+            if created:
+                set_agent_tiers(user=user, tiers=tiers)
+            for tier in tiers:
+                agents[tier].append(user)
+        requester_group = roles.group(roles.GROUP_REQUESTER)
+        requesters = [user_model.objects.get(username="requester")]
+        for first, last in DEMO_REQUESTER_NAMES:
+            user, created = _demo_person(f"{first}.{last}".lower(), first, last)
+            if created:
+                user.groups.add(requester_group)
+            requesters.append(user)
+    return agents, requesters
