@@ -726,7 +726,10 @@ def _macro_fields(data: dict) -> MacroFields:
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Macros you may apply (yours and your tiers')"),
+    list=extend_schema(
+        summary="Macros you may apply (yours and your tiers')",
+        responses={200: MacroSerializer(many=True), 403: ERRORS[403]},
+    ),
     retrieve=extend_schema(summary="One macro", responses={200: MacroSerializer, 403: ERRORS[403], 404: ERRORS[404]}),
     create=extend_schema(
         summary="Create a macro (tier macros: managers only)",
