@@ -157,3 +157,9 @@ class SavedViewForm(forms.Form):
     name = forms.CharField(label="Name of the view", max_length=80)
     shared = forms.BooleanField(label="Share with every agent", required=False)
     query = forms.CharField(max_length=1000, required=False, widget=forms.HiddenInput)
+
+
+class TicketSearchForm(forms.Form):
+    """The top bar's search text (a NUL character or an over-long text is an error, not a crash)."""
+
+    q = forms.CharField(label="Search tickets", max_length=200, required=False, strip=True)

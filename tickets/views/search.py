@@ -19,10 +19,10 @@ from .. import roles
 from ..filters import search_q
 from ..models import REFERENCE_PREFIX, parse_reference
 from ..permissions import visible_tickets
+from ..queue_forms import TicketSearchForm
 from .queue_rows import queue_rows
 
 PAGE_SIZE = 25
-MAX_QUERY = 200
 
 
 def jump_target(text: str) -> int | None:
@@ -36,7 +36,11 @@ def jump_target(text: str) -> int | None:
 @login_required
 def ticket_search(request: HttpRequest) -> HttpResponse:
     """Matching tickets the person may see, newest change first, paged; an empty state without a query."""
-    text = request.GET.get("q", "").strip()[:MAX_QUERY]
+    form = TicketSearchForm(request.GET)
+    if not form.is_valid():
+        context = {"q": "", "errors": form.errors.get("q", []), "page_obj": None, "rows": [], "staff": False}
+        return render(request, "tickets/ticket_search.html", context, status=400)
+    text = form.cleaned_data["q"]
     visible = visible_tickets(request.user)
     # Requester, assignee and priority are shown to the desk's staff, not to requesters or vendors.
     staff = roles.is_agent(request.user) or roles.is_manager(request.user)
@@ -55,7 +59,7 @@ def ticket_search(request: HttpRequest) -> HttpResponse:
             order.insert(0, Case(When(pk=number, then=Value(0)), default=Value(1), output_field=IntegerField()))
         page = Paginator(matches.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
         rows = queue_rows(page, people=staff)
-    context = {"q": text, "page_obj": page, "rows": rows, "staff": staff}
+    context = {"q": text, "errors": [], "page_obj": page, "rows": rows, "staff": staff}
     return render(request, "tickets/ticket_search.html", context)
 
 
