@@ -38,7 +38,13 @@ def ticket_search(request: HttpRequest) -> HttpResponse:
     """Matching tickets the person may see, newest change first, paged; an empty state without a query."""
     form = TicketSearchForm(request.GET)
     if not form.is_valid():
-        context = {"q": "", "errors": form.errors.get("q", []), "page_obj": None, "rows": [], "staff": False}
+        context: dict[str, object] = {
+            "q": "",
+            "errors": form.errors.get("q", []),
+            "page_obj": None,
+            "rows": [],
+            "staff": False,
+        }
         return render(request, "tickets/ticket_search.html", context, status=400)
     text = form.cleaned_data["q"]
     visible = visible_tickets(request.user)
@@ -59,7 +65,7 @@ def ticket_search(request: HttpRequest) -> HttpResponse:
             order.insert(0, Case(When(pk=number, then=Value(0)), default=Value(1), output_field=IntegerField()))
         page = Paginator(matches.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
         rows = queue_rows(page, people=staff)
-    context = {"q": text, "errors": [], "page_obj": page, "rows": rows, "staff": staff}
+    context: dict[str, object] = {"q": text, "errors": [], "page_obj": page, "rows": rows, "staff": staff}
     return render(request, "tickets/ticket_search.html", context)
 
 
