@@ -65,7 +65,7 @@ def ticket_search(request: HttpRequest) -> HttpResponse:
             order.insert(0, Case(When(pk=number, then=Value(0)), default=Value(1), output_field=IntegerField()))
         page = Paginator(matches.order_by(*order), PAGE_SIZE).get_page(request.GET.get("page"))
         rows = queue_rows(page, people=staff)
-    context: dict[str, object] = {"q": text, "errors": [], "page_obj": page, "rows": rows, "staff": staff}
+    context = {"q": text, "errors": [], "page_obj": page, "rows": rows, "staff": staff}
     return render(request, "tickets/ticket_search.html", context)
 
 
