@@ -43,7 +43,14 @@ def free_port() -> int:
 
 
 def default_workers() -> int:
-    """gunicorn's usual advice, also the default of ``make run``: two workers per core, plus one."""
+    """The gunicorn workers of ``make run`` (``helpdesk.web``): ``WEB_CONCURRENCY`` when set, else
+    gunicorn's usual advice, two workers per core plus one."""
+    configured = os.environ.get("WEB_CONCURRENCY", "").strip()
+    if configured:
+        workers = int(configured)
+        if workers < 1:
+            raise ValueError(f"WEB_CONCURRENCY must be a positive number of workers, not {configured!r}")
+        return workers
     return 2 * (os.cpu_count() or 1) + 1
 
 
