@@ -208,9 +208,9 @@ def long_ticket(agent, requester) -> Ticket:
         by_agent = message.author_id == agent.pk
         side: events.Side = "agent" if by_agent else "requester"
         history.append(events.replied(ticket, by=message.author, message=message.pk, side=side, at=at))
-        after = Status.PENDING_REQUESTER if by_agent else Status.OPEN
-        history.append(events.status_changed(ticket, by=message.author, before=status, after=after, at=at))
-        status = after
+        moved_to = Status.PENDING_REQUESTER if by_agent else Status.OPEN
+        history.append(events.status_changed(ticket, by=message.author, before=status, after=moved_to, at=at))
+        status = moved_to
     # Assignments back and forth fill the history up to its size.
     n = 0
     while len(history) < PAGE_EVENTS:
