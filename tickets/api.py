@@ -471,7 +471,10 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedI
         )
         if not permissions.can_see_internal(request.user, ticket):
             events = events.filter(internal=False)
-        return Response(EventSerializer(permissions.visible_events(request.user, ticket, events), many=True).data)
+        shown = permissions.without_hidden_files(
+            request.user, ticket, permissions.visible_events(request.user, ticket, events)
+        )
+        return Response(EventSerializer(shown, many=True).data)
 
     # ------------------------------------------------------------------ actions
 

@@ -17,6 +17,7 @@ from django.http import Http404
 
 from helpdesk.core.models import User
 
+from . import events as events_schema
 from . import roles
 from .models import EventKind, Macro, MessageKind, Status, Ticket, TicketEvent, Tier
 
@@ -195,6 +196,36 @@ def visible_events(user: User, ticket: Ticket, events: Iterable[TicketEvent]) ->
             shown.data = data
             result.append(shown)
     return result
+
+
+def without_hidden_files(user: User, ticket: Ticket, events: list[TicketEvent]) -> list[TicketEvent]:
+    """``events`` without the ATTACHMENT_ADDED events of files ``user`` may not read.
+
+    A file of the vendor conversation is recorded by a public event (only an internal note's
+    files get an internal one), so its name would reach the requester in the history. Staff
+    readers keep every event (no query); others lose the events naming a file of a message
+    kind they do not read (one query, only when the history has file events).
+    """
+    if can_see_internal(user, ticket):
+        return events
+    files = [event for event in events if event.kind == EventKind.ATTACHMENT_ADDED]
+    if not files:
+        return events
+    hidden = set(
+        ticket.attachments.exclude(message__isnull=True)
+        .exclude(message__kind__in=visible_message_kinds(user, ticket))
+        .values_list("pk", flat=True)
+    )
+    if not hidden:
+        return events
+    return [
+        event
+        for event in events
+        if not (
+            event.kind == EventKind.ATTACHMENT_ADDED
+            and events_schema.payload(event, events_schema.AttachmentAdded).get("attachment") in hidden
+        )
+    ]
 
 
 def visible_message_kinds(user: User, ticket: Ticket) -> list[str]:

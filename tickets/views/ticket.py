@@ -196,7 +196,12 @@ def render_detail(request, pk: int, *, bound: dict | None = None, status: int = 
         "ticket_files": files_by_message.get(None, []),
         # Internal events are not even fetched for requesters and vendors (detail_queryset); what
         # they may read of the others is cut by the one filter of event data.
-        "history": describe(permissions.visible_events(user, ticket, ticket.visible_events), visible_others),
+        "history": describe(
+            permissions.without_hidden_files(
+                user, ticket, permissions.visible_events(user, ticket, ticket.visible_events)
+            ),
+            visible_others,
+        ),
         "links": _links(ticket, visible_others),
         "watchers": list(ticket.watchers.all()),
         "collaborators": list(ticket.collaborators.all()),
