@@ -343,7 +343,7 @@ class TargetsForm(forms.Form):
 
     def __init__(self, *args, calendars: list[BusinessCalendar], **kwargs):
         super().__init__(*args, **kwargs)
-        calendar_choices = [("", "Policy calendar"), *((str(c.pk), c.name) for c in calendars)]
+        calendar_choices = [("", "As policy"), *((str(c.pk), c.name) for c in calendars)]
         for metric, tier, heading in TARGET_COLUMNS:
             for priority in Priority.values:
                 name = cell_name(metric, tier, priority)
