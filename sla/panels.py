@@ -75,7 +75,7 @@ def countdown(due_at: datetime, now: datetime) -> str:
 
 
 def _priority(value: int | None) -> str:
-    return Priority(value).label if value in Priority.values else "?"
+    return Priority(value).name if value in Priority.values else "?"  # "P1"
 
 
 def _retarget_reasons(history: Iterable[TicketEvent]) -> dict[datetime, str]:
