@@ -2,7 +2,8 @@
    - a header checkbox <input data-select-all="NAME"> ticks or clears every checkbox named NAME
      in the same form;
    - the bulk-action bar [data-bulk-bar] shows only while tickets are selected, with their
-     number. Without JavaScript the bar simply stays visible and works the same. */
+     number. Without JavaScript the bar simply stays visible and works the same;
+   - the toolbar's menus (<details class="queue-menu">) close on Escape or a click elsewhere. */
 (function () {
   "use strict";
 
@@ -53,6 +54,22 @@
         box.addEventListener("change", function () {
           syncMaster(master);
         });
+      });
+    });
+    document.addEventListener("click", function (event) {
+      document.querySelectorAll("details.queue-menu[open]").forEach(function (menu) {
+        if (!menu.contains(event.target)) {
+          menu.open = false;
+        }
+      });
+    });
+    document.addEventListener("keydown", function (event) {
+      if (event.key !== "Escape") {
+        return;
+      }
+      document.querySelectorAll("details.queue-menu[open]").forEach(function (menu) {
+        menu.open = false;
+        menu.querySelector("summary").focus();
       });
     });
     document.querySelectorAll("[data-bulk-bar]").forEach(function (bar) {
