@@ -164,3 +164,27 @@ def test_the_bulk_bar_and_the_shortcuts_are_plain_markup(client, db):
     assert 'data-shortcut="t"' in page and 'data-shortcut="/"' in page
     assert "<tbody data-shortcut-rows>" in page
     assert 'title="Printer on floor 3 jams"' in page  # the full subject on a cut line
+
+
+def test_chips_of_a_category_and_a_person_add_no_statement_per_ticket(client, db, django_assert_num_queries):
+    """The chips read the names from the filter form the view validated: the count stays fixed."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    hardware = Category.objects.create(name="Hardware")
+    printers = Category.objects.create(name="Printers", parent=hardware)
+    alice = factories.make_agent(1, first_name="Alice", last_name="Agent")
+    params = {"category": printers.pk, "assignee": alice.pk, "status": ["open", "new"]}
+    factories.make_ticket(category=printers, assignee=alice)
+    client.force_login(factories.make_agent(1))
+    client.get("/queues/", params)  # warm the shared counts and the option lists
+    with CaptureQueriesContext(connection) as few:
+        response = client.get("/queues/", params)
+    assert {(c.label, c.value) for c in response.context["chips"]} >= {
+        ("Category", "Hardware / Printers"),
+        ("Assignee", "Alice Agent"),
+    }
+    for _ in range(10):
+        factories.make_ticket(category=printers, assignee=alice)
+    with django_assert_num_queries(len(few.captured_queries)):
+        assert len(client.get("/queues/", params).context["rows"]) == 11
