@@ -214,9 +214,10 @@ def filter_chips(params: QueryDict, filterset: QueueFilter) -> list[Chip]:
 
 
 def _chip_value(field: forms.Field, value: str, cleaned: object) -> str:
+    """What a chip shows for ``value``: the option's label, a person's or category's name, or the text in quotes."""
     if isinstance(field, forms.ModelChoiceField):
-        if value == "none":
-            return "Unassigned"
+        if value == getattr(field, "null_value", None):  # django-filter's "Unassigned"
+            return str(getattr(field, "null_label", value))
         return field.label_from_instance(cleaned) if cleaned is not None and not isinstance(cleaned, str) else value
     if isinstance(field, forms.ChoiceField):
         labels = {str(key): label for key, label in field.widget.choices if not isinstance(label, list | tuple)}
