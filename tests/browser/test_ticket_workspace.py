@@ -68,9 +68,8 @@ def test_an_error_keeps_the_text_and_the_page_reloads(page, desk):
 
 def test_a_macro_inserts_its_text_and_fields_then_sends(page, desk):
     ticket = desk["ticket"]
-    Macro.objects.create(
-        tier=Tier.T1, name="Ask for a log", body="Hello {requester}, please send a log.", status=Status.PENDING_REQUESTER
-    )
+    body = "Hello {requester}, please send a log."
+    Macro.objects.create(tier=Tier.T1, name="Ask for a log", body=body, status=Status.PENDING_REQUESTER)
     log_in(page, "alex", factories.PASSWORD)
     page.goto(f"/tickets/{ticket.pk}/")
     page.get_by_label("Macro").select_option(label="Ask for a log")
