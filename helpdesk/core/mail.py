@@ -24,11 +24,13 @@ def summary(message: EmailMessage) -> str:
 
 
 class OneLineEmailBackend(BaseEmailBackend):
-    """Writes one line per message to ``stream`` (standard output unless given); sends nothing."""
+    """Writes one line per message to ``stream`` (the process's standard output unless given); sends nothing."""
 
     def __init__(self, *args: Any, stream: TextIO | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.stream = stream or sys.stdout
+        # The process's own standard output: a Celery worker replaces ``sys.stdout`` with a proxy
+        # that logs every write as a warning, which would wrap each line in a log record.
+        self.stream = stream or sys.__stdout__ or sys.stdout
         self._lock = threading.RLock()
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
