@@ -93,6 +93,8 @@ def test_the_ticket_page_is_accessible_to_an_agent_and_a_requester(page, desk):
     page.goto(f"/tickets/{ticket.pk}/")
     assert_accessible(page)
     page.locator("label[for=compose_kind_internal]").click()
+    expect(page.locator("#compose_kind_internal")).to_be_checked()
+    page.wait_for_timeout(400)  # past Bootstrap's button colour transition, which axe would catch halfway
     assert_accessible(page)
     page.goto("/macros/")
     assert_accessible(page)
