@@ -174,3 +174,17 @@ def test_the_vendor_conversation_is_shown_with_its_empty_state(client, people):
     shown = client.get(url(ticket))
     assert 'id="vendor-conversation-empty"' in shown.content.decode()
     assert "To the vendor" in page_text(shown)
+
+
+def test_a_vendor_reply_by_mail_lands_in_the_vendor_conversation(people, ticket):
+    from tickets.mail.inbound import receive_email
+
+    services.change_status(ticket_id=ticket.pk, by=people["manager"], status=Status.PENDING_VENDOR)
+    raw = (
+        f"From: {people['vendor'].email}\r\nTo: helpdesk@example.com\r\n"
+        f"Subject: RE: [{ticket.reference}] board\r\nMessage-ID: <v1@vendor.example>\r\n\r\nTracking 123\r\n"
+    ).encode()
+    mail = receive_email(raw, source="test")
+    assert mail.ticket_message is not None and mail.ticket_message.kind == MessageKind.VENDOR
+    ticket.refresh_from_db()
+    assert ticket.status == Status.OPEN

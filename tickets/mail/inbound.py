@@ -8,7 +8,8 @@ then acts on it in one transaction:
 * a reply to a ticket (found by the reply token in a recipient address, by our Message-IDs in
   In-Reply-To/References, or by ``[HD-000123]`` in the subject) becomes a public reply by its
   sender through ``tickets.services.add_reply`` (which reopens a resolved ticket within the
-  window); on a closed ticket the requester gets ``reply_to_closed`` (a linked follow-up);
+  window); on a closed ticket the requester gets ``reply_to_closed`` (a linked follow-up); a
+  contact of the ticket's vendor writes in the vendor side conversation (``add_vendor_message``);
 * anything else opens a new ticket with channel e-mail.
 
 Who wrote it is decided by From alone, never Reply-To or Sender. A reply is posted only if
@@ -44,7 +45,14 @@ from helpdesk.core import ratelimit
 
 from .. import permissions, roles
 from ..models import Channel, InboundMail, Status, Ticket, TicketMessage, parse_reference
-from ..services import add_reply, add_watcher, create_ticket, reply_to_closed, store_attachments
+from ..services import (
+    add_reply,
+    add_vendor_message,
+    add_watcher,
+    create_ticket,
+    reply_to_closed,
+    store_attachments,
+)
 from ..services.attachments import MAX_FILES_PER_MESSAGE, clean_filename
 from .addresses import clean_header, is_helpdesk_address, ticket_from_message_id, ticket_from_token_address
 from .parsing import ParsedMail, decode_header_value, dedupe_key, parse, trim_new_message, trim_reply
@@ -323,7 +331,14 @@ def _reply(parsed: ParsedMail, ticket: Ticket, sender, *, has_token: bool) -> Ou
             new = reply_to_closed(ticket_id=ticket.pk, by=author, body=body, channel=Channel.EMAIL)
             store_attachments(ticket=new, by=author, uploads=uploads)
             return Outcome(InboundMail.Action.FOLLOW_UP, new, notes=notes)
-        message = add_reply(ticket_id=ticket.pk, by=author, body=body, channel=Channel.EMAIL, uploads=uploads)
+        if permissions.is_vendor_of(author, ticket) and not permissions.can_work(author, ticket):
+            # The vendor's people answer the desk in the vendor side conversation, by mail as on
+            # the page: the requester never sees it.
+            message = add_vendor_message(
+                ticket_id=ticket.pk, by=author, body=body, channel=Channel.EMAIL, uploads=uploads
+            )
+        else:
+            message = add_reply(ticket_id=ticket.pk, by=author, body=body, channel=Channel.EMAIL, uploads=uploads)
     except (ValidationError, PermissionDenied) as exc:
         text = " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
         raise Held(f"Not posted on {ticket.reference}: {text or 'not allowed'}") from None
