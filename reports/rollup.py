@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from helpdesk.core.db import retry_on_conflict
 
-from .kpis.definitions import MAX_DAYS
+from .kpis.definitions import MAX_DAYS, desk_date
 from .kpis.sql import STORED_COLUMNS, _runs, live_daily_rows
 from .kpis.tables import DIRTY_DAY as D
 from .kpis.tables import ROLLUP_DAY as R
@@ -44,7 +44,7 @@ CHUNK_DAYS = 31
 
 def mark_days_dirty(first: dt.date, last: dt.date) -> None:
     """Mark the closed days ``first``..``last`` (clipped to yesterday) changed; inside the change's transaction."""
-    last = min(last, timezone.localdate() - dt.timedelta(days=1))
+    last = min(last, desk_date() - dt.timedelta(days=1))
     if last < first:
         return
     with connection.cursor() as cursor:
@@ -58,7 +58,7 @@ def mark_days_dirty(first: dt.date, last: dt.date) -> None:
 
 def mark_ticket_dirty(created_at: dt.datetime) -> None:
     """A ticket created at ``created_at`` changed: its past days may have changed."""
-    mark_days_dirty(timezone.localdate(created_at), timezone.localdate())
+    mark_days_dirty(desk_date(created_at), desk_date())
 
 
 @retry_on_conflict
@@ -69,7 +69,7 @@ def refresh_days(first: dt.date, last: dt.date, *, now: dt.datetime | None = Non
     may still mark an older ticket's days after a newer one's, so a deadlock runs it again.
     """
     now = now or timezone.now()
-    last = min(last, timezone.localdate(now) - dt.timedelta(days=1))
+    last = min(last, desk_date(now) - dt.timedelta(days=1))
     if last < first:
         return 0
     with transaction.atomic():
@@ -96,7 +96,7 @@ def refresh_days(first: dt.date, last: dt.date, *, now: dt.datetime | None = Non
 def days_to_refresh(*, now: dt.datetime | None = None, horizon: int = HORIZON_DAYS) -> list[dt.date]:
     """Dirty days, and closed days of the horizon never built (yesterday after midnight, ...)."""
     now = now or timezone.now()
-    yesterday = timezone.localdate(now) - dt.timedelta(days=1)
+    yesterday = desk_date(now) - dt.timedelta(days=1)
     oldest = yesterday - dt.timedelta(days=horizon - 1)
     with connection.cursor() as cursor:
         cursor.execute(

@@ -28,6 +28,7 @@ from knowledgebase.models import Deflection
 from tickets.models import EventKind, Status, Ticket, TicketEvent
 
 from . import rollup
+from .kpis.definitions import desk_date
 from .models import Survey
 
 SURVEY_TASK = "reports.tasks.send_survey_task"
@@ -125,7 +126,7 @@ def answer_survey(
         ratelimit.enforce(ratelimit.SURVEY_ANSWER, user=survey.ticket.requester)
         survey.score, survey.comment, survey.answered_at = score, comment, timezone.now()
         survey.save(update_fields=["score", "comment", "answered_at"])
-        day = timezone.localdate(survey.resolved_at)
+        day = desk_date(survey.resolved_at)
         rollup.mark_days_dirty(day, day)
     return survey
 
@@ -151,7 +152,7 @@ def send_survey_mail(survey_id: int) -> int:
 
 def on_deflection_saved(sender: type[Deflection], instance: Deflection, created: bool, **kwargs: object) -> None:
     """A deflection dated in the past (imports, demo data) changes a closed day."""
-    day = timezone.localdate(instance.created_at)
+    day = desk_date(instance.created_at)
     rollup.mark_days_dirty(day, day)
 
 

@@ -16,8 +16,9 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from helpdesk.core.api import StrictPageSize
+from helpdesk.core.api import StrictPageSize, ValidatedInput
 from helpdesk.core.models import User
+from helpdesk.core.serializers import EmptyInput
 
 from .models import Notification
 
@@ -42,7 +43,7 @@ UNREAD = OpenApiParameter("unread", OpenApiTypes.BOOL, description="Only the unr
 DONE = inline_serializer("MarkedRead", {"marked": serializers.IntegerField()})
 
 
-class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedInput, viewsets.GenericViewSet):
     """The signed-in person's notifications, newest first."""
 
     serializer_class = NotificationSerializer
@@ -63,15 +64,17 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         return super().list(request, *args, **kwargs)
 
-    @extend_schema(request=None, responses={200: DONE})
+    @extend_schema(request=EmptyInput, responses={200: DONE})
     @action(detail=True, methods=["post"])
     def read(self, request: Request, pk: str | None = None) -> Response:
         note = self.get_object()
+        self.validated_input(EmptyInput)
         marked = Notification.objects.filter(pk=note.pk, read_at__isnull=True).update(read_at=timezone.now())
         return Response({"marked": marked})
 
-    @extend_schema(request=None, responses={200: DONE})
+    @extend_schema(request=EmptyInput, responses={200: DONE})
     @action(detail=False, methods=["post"], url_path="read-all")
     def read_all(self, request: Request) -> Response:
+        self.validated_input(EmptyInput)
         marked = self.get_queryset().filter(read_at__isnull=True).update(read_at=timezone.now())
         return Response({"marked": marked})

@@ -87,8 +87,17 @@ class Period:
         return f"{self.first:%Y-%m-%d} to {self.last:%Y-%m-%d}"
 
 
+def desk_date(value: dt.datetime | None = None) -> dt.date:
+    """The desk's calendar day of ``value`` (now by default).
+
+    KPI days are the desk's days (``TIME_ZONE``) whoever looks: a person's own time zone, active
+    while their request runs, changes how times are shown, never which day a ticket counts on.
+    """
+    return timezone.localdate(value, timezone.get_default_timezone())
+
+
 def today() -> dt.date:
-    return timezone.localdate()
+    return desk_date()
 
 
 def day_start(day: dt.date) -> dt.datetime:

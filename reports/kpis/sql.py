@@ -23,6 +23,7 @@ from .definitions import (
     VALUE_OF_ARRAY,
     SqlParams,
     day_start,
+    desk_date,
 )
 from .tables import CLOCK, DAILY_FIGURE, DIRTY_DAY, EVENT, ROLLUP_DAY, SURVEY, TICKET, data_key, literal
 
@@ -271,7 +272,7 @@ STORED_COLUMNS = ["day", *DIMENSIONS, *COUNT_COLUMNS, *SUM_COLUMNS, *ARRAY_COLUM
 
 def live_params(first: dt.date, last: dt.date, now: dt.datetime) -> SqlParams:
     """Parameters of the live SQL for the local days ``first``..``last`` (``last`` at most today)."""
-    now_day = timezone.localdate(now)
+    now_day = desk_date(now)
     past_last = min(last, now_day - dt.timedelta(days=1))
     has_past = past_last >= first
     return {
@@ -339,7 +340,7 @@ def _rows_cte(
                    WHERE r.{R.day} BETWEEN %(first)s AND %(last)s
                      AND NOT EXISTS (SELECT 1 FROM {D.table} x WHERE x.{D.day} = r.{R.day})
                    ORDER BY r.{R.day}""",
-                {"first": period_first, "last": min(period_last, timezone.localdate(now) - dt.timedelta(days=1))},
+                {"first": period_first, "last": min(period_last, desk_date(now) - dt.timedelta(days=1))},
             )
             clean = cursor.fetchall()
     clean_days = [day for day, _ in clean]

@@ -25,7 +25,8 @@
     return typed || Boolean(selected);
   }
 
-  function banner(text, target) {
+  function banner(text) {
+    var target = document.getElementById("main") || document.body;
     var box = document.getElementById("live-banner");
     if (!box) {
       box = document.createElement("div");
@@ -45,9 +46,10 @@
     box.firstChild.textContent = text;
   }
 
-  function poller(url, onChange) {
+  // ``drawn``: what the page was drawn from (the first answer is compared with it).
+  function poller(url, drawn, onChange) {
     var etag = null;
-    var last = null;
+    var last = drawn;
     function ask() {
       var headers = etag ? { "If-None-Match": etag } : {};
       fetch(url(), { headers: headers, credentials: "same-origin" })
@@ -88,10 +90,11 @@
 
   var desk = document.querySelector("[data-live-desk]");
   if (desk) {
-    poller(function () { return desk.dataset.liveDesk; }, function (body, before) {
+    var drawnDesk = { desk: parseInt(desk.dataset.liveDeskVersion || "0", 10) };
+    poller(function () { return desk.dataset.liveDesk; }, drawnDesk, function (body, before) {
       if (!before || body.desk === before.desk) { return; }
       if (busy(document)) {
-        banner("Tickets changed since this page was drawn.", desk);
+        banner("Tickets changed since this page was drawn.");
       } else {
         redraw(desk);
       }
@@ -106,7 +109,7 @@
         return area.value.trim() !== "" || area === document.activeElement;
       }) ? "replying" : "viewing";
     };
-    poller(function () { return page.dataset.liveTicket + "?state=" + state(); }, function (body, before) {
+    poller(function () { return page.dataset.liveTicket + "?state=" + state(); }, null, function (body) {
       if (presence && body.others) {
         presence.textContent = body.others.map(function (other) {
           return other.name + " is " + other.state;
@@ -116,7 +119,7 @@
       var loaded = page.dataset.liveChanged;
       if (body.changed && loaded && body.changed !== loaded) {
         if (busy(page)) {
-          banner("Someone changed this ticket since you opened it. Check before you send.", page);
+          banner("Someone changed this ticket since you opened it. Check before you send.");
         } else {
           window.location.reload();
         }

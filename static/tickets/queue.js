@@ -44,17 +44,22 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("input[data-select-all]").forEach(function (master) {
-      master.addEventListener("change", function () {
-        boxes(master).forEach(function (box) {
-          box.checked = master.checked;
+    // Delegated to the document, so rows redrawn by live.js (static/core/live.js) work the same.
+    document.addEventListener("change", function (event) {
+      var target = event.target;
+      if (target.matches("input[data-select-all]")) {
+        boxes(target).forEach(function (box) {
+          box.checked = target.checked;
         });
-      });
-      boxes(master).forEach(function (box) {
-        box.addEventListener("change", function () {
-          syncMaster(master);
+        return;
+      }
+      if (target.matches('input[type="checkbox"]') && target.form) {
+        target.form.querySelectorAll("input[data-select-all]").forEach(function (master) {
+          if (master.getAttribute("data-select-all") === target.name) {
+            syncMaster(master);
+          }
         });
-      });
+      }
     });
     document.addEventListener("click", function (event) {
       document.querySelectorAll("details.queue-menu[open]").forEach(function (menu) {

@@ -110,7 +110,7 @@ def test_the_inbox_page_shows_ones_own_unread_then_all_with_a_fixed_number_of_qu
     assert "assigned to you" not in _signed_in(alex).get("/inbox/").content.decode()
     for n in range(5):
         services.add_note(ticket_id=ticket.pk, by=alex, body=f"@bea look {n}")
-    with django_assert_num_queries(5):  # session, user, roles, the list, the unread count
+    with django_assert_num_queries(6):  # session, user, roles, the sidebar's saved views, the list, the unread count
         client.get("/inbox/?show=all")
     with django_assert_num_queries(3):
         assert ">6<" in client.get("/inbox/bell/").content.decode()

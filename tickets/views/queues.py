@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from helpdesk.core.models import User
 
-from .. import roles, services
+from .. import live, roles, services
 from ..filters import QueueFilter, VendorFilter, filters_asked, open_only
 from ..models import AGENT_TIERS, OPEN_STATUSES, SavedView, Ticket, Tier, Vendor, format_reference
 from ..queue_forms import (
@@ -107,13 +107,15 @@ def queue_condition(user, key: str, tiers: list[int]) -> Q:
 
 
 # Tab badges for the shared queues (tiers, unassigned, swarm) are one count over every open
-# ticket; all agents of the same tiers share it through the cache for a few seconds. The
-# agent's own "Assigned to me" count, and the list itself, are always live.
+# ticket; all agents of the same tiers share it through the cache for a few seconds. The key
+# carries the desk's change counter (``tickets.live``), so any committed change is counted at
+# once: the count also pages the list, and a stale one would hide a new ticket. The agent's own
+# "Assigned to me" count, and the list itself, are always live.
 SHARED_COUNTS_SECONDS = 10
 
 
 def _shared_counts_key(tiers: list[int]) -> str:
-    return "queue-counts:" + ",".join(str(t) for t in sorted(tiers))
+    return f"queue-counts:{live.desk_version()}:" + ",".join(str(t) for t in sorted(tiers))
 
 
 def queue_counts(user, tiers: list[int]) -> dict[str, int]:
@@ -285,6 +287,7 @@ def queue_home(request):
         # Rendered only when its {% cache %} fragment missed (see OPTION_LISTS_SECONDS).
         "bulk_form": BulkActionForm(),
         "option_lists_seconds": OPTION_LISTS_SECONDS,
+        "desk_version": live.desk_version(),  # what the page shows; live.js asks what changed since
     }
     return render(request, "tickets/queue_home.html", context, status=status)
 
