@@ -646,8 +646,13 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedI
 
 
 @extend_schema_view(
-    list=extend_schema(summary="Saved queue views: the caller's own and the shared ones"),
-    retrieve=extend_schema(summary="One saved view", responses={200: SavedViewSerializer, 404: ERRORS[404]}),
+    list=extend_schema(
+        summary="Saved queue views: the caller's own and the shared ones",
+        responses={200: SavedViewSerializer(many=True), 403: ERRORS[403]},
+    ),
+    retrieve=extend_schema(
+        summary="One saved view", responses={200: SavedViewSerializer, 403: ERRORS[403], 404: ERRORS[404]}
+    ),
     create=extend_schema(
         summary="Save a queue view (shared: managers only)",
         request=SavedViewInput,

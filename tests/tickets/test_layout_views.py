@@ -67,7 +67,7 @@ def test_requester_pages_look_as_before(client, db):
     client.force_login(factories.make_requester())
     page = client.get("/portal/").content.decode()
     assert '<main id="main" class="container py-4" tabindex="-1">' in page
-    assert "Signed in as" in page and "E-mail preferences" in page
+    assert "Signed in as" in page and "Preferences" in page
 
 
 # --------------------------------------------------------------------------- filter chips
