@@ -300,3 +300,27 @@ def measure(out, *, seconds: int, connections: int) -> None:
             lua=create_lua,
         )
         report(out, "POST ticket creation (API)", result)
+        _live_load(out, base, client, cookie=cookie, ticket_id=ticket.pk, seconds=seconds, workers=workers)
+
+
+POLL_SECONDS = 5  # how often an open page asks (static/core/live.js)
+
+
+def _live_load(out, base: str, client: Client, *, cookie: str, ticket_id: int, seconds: int, workers: int) -> None:
+    """What open pages cost while nothing changes: each asks every POLL_SECONDS and gets a bodiless 304."""
+    out.write(
+        f"\n== Live pages: the poll of an open page (If-None-Match, nothing changed), {workers} connections, "
+        f"{seconds} s"
+    )
+    for name, path in (("queue page poll", "/live/desk/"), ("ticket page poll", f"/live/tickets/{ticket_id}/")):
+        etag = client.get(path, headers={"Cookie": cookie})["ETag"]
+        headers = {"Cookie": cookie, "If-None-Match": etag}
+        warm_up(base + path, headers=headers)
+        result = wrk(base + path, seconds=seconds, connections=workers, headers=headers)
+        report(out, f"GET {name} (304)", result)
+        added = 100 / POLL_SECONDS
+        share = 100 * added / result.requests_per_second if result.requests_per_second else float("nan")
+        out.write(
+            f"    100 open pages add {added:.0f} requests/s: {share:.1f} % of what the workers answer at "
+            f"({result.requests_per_second:,.0f} requests/s)"
+        )
