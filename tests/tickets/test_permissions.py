@@ -86,7 +86,10 @@ def test_internal_content_is_for_staff_only(world):
     ticket = world["b_vx"]
     for who in ("req_b", "vendor_x"):
         assert not permissions.can_see_internal(world[who], ticket)
-        assert permissions.visible_message_kinds(world[who], ticket) == ["public"]
+        assert "internal" not in permissions.visible_message_kinds(world[who], ticket)
+    assert permissions.visible_message_kinds(world["req_b"], ticket) == ["public"]
+    # The vendor's people also read the vendor side conversation of their tier-4 ticket.
+    assert permissions.visible_message_kinds(world["vendor_x"], ticket) == ["public", "vendor"]
     for who in ("t1", "t3", "manager"):
         assert permissions.can_see_internal(world[who], ticket)
 
