@@ -23,6 +23,7 @@ def _items_for(user: User) -> list[tuple[str, str]]:
         items.append(("Dashboard", "reports:dashboard"))
     if roles.is_agent(user) or roles.is_manager(user):
         items.append(("Queues", "tickets:queues"))
+        items.append(("Macros", "tickets:macros"))
     if roles.is_agent(user) and not roles.is_manager(user):
         items.append(("My figures", "reports:mine"))  # a URL name only: tickets never imports reports
     if roles.is_manager(user):

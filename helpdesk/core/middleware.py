@@ -2,6 +2,7 @@ import functools
 import zoneinfo
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
@@ -83,7 +84,10 @@ class UserTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        zone_name = getattr(request.user, "time_zone", "") if request.user.is_authenticated else ""
+        # Without a session cookie nobody is signed in: the session is left unread, so an answer
+        # that asks nothing of it (the favicon's redirect) stays shareable.
+        signed_in = settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated
+        zone_name = getattr(request.user, "time_zone", "") if signed_in else ""
         zone = _zone(zone_name) if zone_name else None
         if zone is not None:
             timezone.activate(zone)

@@ -105,7 +105,7 @@
   if (page) {
     var presence = page.querySelector("[data-live-presence]");
     var state = function () {
-      return Array.prototype.some.call(page.querySelectorAll("textarea"), function (area) {
+      return Array.prototype.some.call(document.querySelectorAll("textarea"), function (area) {
         return area.value.trim() !== "" || area === document.activeElement;
       }) ? "replying" : "viewing";
     };
@@ -118,7 +118,7 @@
       }
       var loaded = page.dataset.liveChanged;
       if (body.changed && loaded && body.changed !== loaded) {
-        if (busy(page)) {
+        if (busy(document)) {
           banner("Someone changed this ticket since you opened it. Check before you send.");
         } else {
           window.location.reload();

@@ -55,3 +55,24 @@ def test_the_bell_counts_and_the_inbox_opens_the_ticket(page, desk):
     expect(page).to_have_url(re.compile(rf"/tickets/{ticket.pk}/$"))
     page.goto("/queues/")
     expect(page.locator("#bell")).to_contain_text("1")
+
+
+def test_two_agents_on_one_ticket_see_each_other_and_a_change_while_typing_is_announced(browser, live_server, desk):
+    ticket = factories.make_ticket(desk["rita"], subject="Projector in room 4 is dark")
+    pages = {}
+    for name in ("alex", "bea"):
+        context = browser.new_context(base_url=live_server.url)
+        pages[name] = context.new_page()
+        log_in(pages[name], name, factories.PASSWORD)
+        pages[name].goto(f"/tickets/{ticket.pk}/")
+    alex, bea = pages["alex"], pages["bea"]
+    expect(alex.locator("[data-live-presence]")).to_have_text("Bea Second is viewing", timeout=12_000)
+    bea.locator("textarea").first.fill("Checking the lamp hours")
+    expect(alex.locator("[data-live-presence]")).to_have_text("Bea Second is replying", timeout=12_000)
+    # Alex is typing too when the requester replies: a banner, not a reload that would lose the text.
+    alex.locator("textarea").first.fill("Half-written answer")
+    services.add_reply(ticket_id=ticket.pk, by=desk["rita"], body="It is still dark.")
+    expect(alex.locator("#live-banner")).to_contain_text("Someone changed this ticket", timeout=12_000)
+    expect(alex.locator("textarea").first).to_have_value("Half-written answer")
+    for page in pages.values():
+        page.context.close()

@@ -95,7 +95,7 @@ def test_seed_demo_command_prints_accounts_and_passwords(db):
 
 
 def test_demo_content_is_seeded_once_in_every_state(db):
-    from tickets.models import CannedReply, Category, Status, Ticket, Tier
+    from tickets.models import Category, Macro, Status, Ticket, Tier
     from tickets.services.demo import seed_demo_content
 
     seed_demo()
@@ -107,4 +107,5 @@ def test_demo_content_is_seeded_once_in_every_state(db):
     assert {Status.NEW, Status.PENDING_REQUESTER, Status.RESOLVED} <= statuses
     assert Ticket.objects.filter(tier=Tier.T4, vendor__name="Contoso Hardware").exists()
     assert Category.objects.filter(route_tier=Tier.T3).exists()
-    assert CannedReply.objects.filter(tier=Tier.T1).count() >= 2
+    assert Macro.objects.filter(tier=Tier.T1, owner=None).count() >= 2  # the demo's tier macros
+    assert Macro.objects.get(name="Ask for details").status == Status.PENDING_REQUESTER

@@ -15,7 +15,7 @@ from helpdesk.core.models import User
 
 from .. import events
 from ..events import record_event
-from ..models import Attachment, Ticket, TicketMessage
+from ..models import Attachment, MessageKind, Ticket, TicketMessage
 
 MAX_FILES_PER_MESSAGE = 10
 # Types a browser could run if it ever rendered them; always sent as opaque bytes.
@@ -108,7 +108,7 @@ def store_attachments(
                     by=by,
                     attachment=attachment.pk,
                     filename=attachment.filename,
-                    internal=bool(message and message.is_internal),
+                    internal=bool(message and message.kind != MessageKind.PUBLIC),  # notes and vendor messages
                 )
             )
     except BaseException:

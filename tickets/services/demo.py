@@ -1,11 +1,11 @@
-"""Demo content for ``make run``: categories, canned replies and a few tickets in every state."""
+"""Demo content for ``make run``: categories, tier macros and a few tickets in every state."""
 
 from __future__ import annotations
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from ..models import CannedReply, Category, Ticket, Tier, Vendor
+from ..models import Category, Macro, Status, Ticket, Tier, Vendor
 from .claiming import claim_ticket
 from .conversation import add_note, add_reply
 from .creating import create_ticket
@@ -22,36 +22,36 @@ DEMO_CATEGORIES = [
     ("Servers & databases", None, Tier.T3),
 ]
 
-DEMO_CANNED = [
+DEMO_MACROS = [
     (
         Tier.T1,
         "Ask for details",
-        "Hello {requester_name},\n\nthanks for {reference}. Could you tell us when it "
-        "started and send a screenshot of the error?\n\n{agent_name}",
+        "Hello {requester},\n\nthanks for {reference}. Could you tell us when it "
+        "started and send a screenshot of the error?\n\n{agent}",
     ),
     (
         Tier.T1,
         "Password reset done",
-        "Hello {requester_name},\n\nyour password has been reset; you will be asked "
-        "to choose a new one at the next log-in.\n\n{agent_name}",
+        "Hello {requester},\n\nyour password has been reset; you will be asked "
+        "to choose a new one at the next log-in.\n\n{agent}",
     ),
     (
         Tier.T2,
         "Remote session",
-        "Hello {requester_name},\n\nI would like to look at this together. When are you "
-        "available for a short remote session?\n\n{agent_name}",
+        "Hello {requester},\n\nI would like to look at this together. When are you "
+        "available for a short remote session?\n\n{agent}",
     ),
     (
         Tier.T3,
         "Maintenance window",
-        "Hello {requester_name},\n\nthe fix for {reference} needs a short "
-        "maintenance window; we will announce it a day ahead.\n\n{agent_name}",
+        "Hello {requester},\n\nthe fix for {reference} needs a short "
+        "maintenance window; we will announce it a day ahead.\n\n{agent}",
     ),
 ]
 
 
 def seed_demo_content() -> int:
-    """Create the demo categories, canned replies and (only when there are no tickets yet) demo tickets.
+    """Create the demo categories, tier macros and (only when there are no tickets yet) demo tickets.
 
     Idempotent. Returns the number of tickets created.
     """
@@ -67,8 +67,10 @@ def seed_demo_content() -> int:
             categories[name], _ = Category.objects.get_or_create(
                 name=name, parent=categories.get(parent) if parent else None, defaults={"route_tier": tier}
             )
-        for tier, title, body in DEMO_CANNED:
-            CannedReply.objects.get_or_create(tier=tier, title=title, defaults={"body": body})
+        for tier, title, body in DEMO_MACROS:
+            # "Ask for details" also sets the ticket waiting for the requester: a macro is text and field changes.
+            status = Status.PENDING_REQUESTER if title == "Ask for details" else ""
+            Macro.objects.get_or_create(tier=tier, name=title, owner=None, defaults={"body": body, "status": status})
         if Ticket.objects.exists() or len(users) < 6:
             return 0
         requester, agent1, agent2 = users["requester"], users["agent1"], users["agent2"]
