@@ -51,6 +51,9 @@
         boxes(target).forEach(function (box) {
           box.checked = target.checked;
         });
+        if (target.form) {
+          syncBar(target.form); // the form's own listener ran first, before the boxes were ticked
+        }
         return;
       }
       if (target.matches('input[type="checkbox"]') && target.form) {
