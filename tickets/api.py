@@ -33,7 +33,6 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from helpdesk.core.api import ValidatedInput, error_responses, require
-from helpdesk.core.models import User
 from helpdesk.core.serializers import EmptyInput
 
 from . import permissions, services
@@ -341,7 +340,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedI
     def compose(self, request, pk=None):
         ticket = self.get_object()
         user = request.user
-        require(_may_compose(user, ticket), REFUSED)
+        require(permissions.can_compose(user, ticket), REFUSED)
         data = self.validated_input(ComposeInput)
         versions = if_match_versions(request)
         changes = _compose_changes(ticket, data)
@@ -641,15 +640,6 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedI
 
 # --------------------------------------------------------------------------- macros and the composer
 # (the ticket page's macros: rules in tickets.services.macros, the composer in tickets.services.compose)
-
-
-def _may_compose(user: User, ticket: Ticket) -> bool:
-    """Anything the composer sends: a reply, a note or a vendor message (each service checks its own kind)."""
-    return (
-        permissions.can_reply(user, ticket)
-        or permissions.can_add_note(user, ticket)
-        or permissions.can_write_to_vendor(user, ticket)
-    )
 
 
 def _compose_changes(ticket: Ticket, data: dict) -> services.FieldChanges:

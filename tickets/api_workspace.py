@@ -47,7 +47,7 @@ class SavedViewViewSet(
 
     def initial(self, request, *args, **kwargs) -> None:
         super().initial(request, *args, **kwargs)
-        require(saved_views.may_keep_views(request.user), "Only agents and managers keep saved views.")
+        require(permissions.may_keep_views(request.user), "Only agents and managers keep saved views.")
 
     def get_queryset(self) -> QuerySet[SavedView]:
         return saved_views.saved_views_for(self.request.user)

@@ -19,7 +19,7 @@ from helpdesk.core.models import User
 
 from . import events as events_schema
 from . import roles
-from .models import EventKind, Macro, MessageKind, Status, Ticket, TicketEvent, Tier
+from .models import EventKind, Macro, MessageKind, SavedView, Status, Ticket, TicketEvent, Tier
 
 _T = TypeVar("_T", bound=Ticket)
 
@@ -253,6 +253,11 @@ def can_write_to_vendor(user: User, ticket: Ticket) -> bool:
     return can_work(user, ticket) or is_vendor_of(user, ticket)
 
 
+def can_compose(user: User, ticket: Ticket) -> bool:
+    """Send anything from the composer: a reply, a note or a vendor message (each service checks its own kind)."""
+    return can_reply(user, ticket) or can_add_note(user, ticket) or can_write_to_vendor(user, ticket)
+
+
 def can_work(user: User, ticket: Ticket) -> bool:
     """Act on the ticket as an agent: notes, status, priority, category, assignment, escalation.
 
@@ -431,3 +436,21 @@ def can_manage_macro(user: User, macro: Macro) -> bool:
     if macro.owner_id is not None:
         return macro.owner_id == user.pk
     return can_manage_shared_macros(user)
+
+
+# --------------------------------------------------------------------------- saved queue views
+
+
+def may_keep_views(user: User | AnonymousUser) -> bool:
+    """Agents and managers keep saved views; requesters and vendor contacts do not."""
+    return roles.is_agent(user) or roles.is_manager(user)
+
+
+def may_share_views(user: User | AnonymousUser) -> bool:
+    """Only managers share a view with every agent."""
+    return roles.is_manager(user)
+
+
+def may_delete_view(user: User, view: SavedView) -> bool:
+    """Only its owner deletes a view (a shared view too)."""
+    return view.owner_id == user.pk

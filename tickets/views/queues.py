@@ -25,7 +25,7 @@ from django.views.decorators.http import require_POST
 
 from helpdesk.core.models import User
 
-from .. import live, roles, services
+from .. import live, permissions, roles, services
 from ..filters import QueueFilter, VendorFilter, filters_asked, open_only
 from ..models import AGENT_TIERS, OPEN_STATUSES, SavedView, Ticket, Tier, Vendor, format_reference
 from ..queue_forms import (
@@ -39,7 +39,7 @@ from ..queue_forms import (
 from ..services.bulk import apply_bulk_action
 from .kept_input import keep_input, rebind, take_input
 from .queue_rows import queue_rows
-from .saved_views import clean_query, may_share_views, saved_views_for
+from .saved_views import clean_query, saved_views_for
 
 PHONE_CALL_PAGE = "queues:phone"  # where a refused phone-call form is kept for (kept_input)
 
@@ -282,7 +282,7 @@ def queue_home(request):
         "column_count": len(columns) + 3,  # with the checkbox, the reference and the subject
         "current_query": clean_query(request.GET.urlencode()),
         "view_form": SavedViewForm(),
-        "can_share_views": may_share_views(user),
+        "can_share_views": permissions.may_share_views(user),
         "can_take_next": bool(roles.agent_tiers(user)),
         # Rendered only when its {% cache %} fragment missed (see OPTION_LISTS_SECONDS).
         "bulk_form": BulkActionForm(),

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from helpdesk.core.models import User
 
-from .. import roles
+from .. import permissions, roles
 from ..filters import QueueFilter
 from ..models import SavedView
 from ..queue_forms import SavedViewForm
@@ -41,24 +41,9 @@ def clean_query(query: str) -> str:
     return kept.urlencode()
 
 
-def may_keep_views(user: User | AnonymousUser) -> bool:
-    """Agents and managers keep saved views; requesters and vendor contacts do not."""
-    return roles.is_agent(user) or roles.is_manager(user)
-
-
-def may_share_views(user: User | AnonymousUser) -> bool:
-    """Only managers share a view with every agent."""
-    return roles.is_manager(user)
-
-
-def may_delete_view(user: User, view: SavedView) -> bool:
-    """Only its owner deletes a view (a shared view too)."""
-    return view.owner_id == user.pk
-
-
 def saved_views_for(user: User | AnonymousUser) -> QuerySet[SavedView]:
     """The views ``user`` may use: their own and the shared ones; none for people who keep no views."""
-    if not may_keep_views(user):
+    if not permissions.may_keep_views(user):
         return SavedView.objects.none()
     return SavedView.objects.filter(Q(owner_id=user.pk) | Q(shared=True))
 
@@ -69,12 +54,12 @@ def save_view(*, by: User, name: str, query: str, shared: bool) -> SavedView:
     Refuses (PermissionDenied) people who keep no views; refuses (ValidationError, nothing
     saved) a shared view by a non-manager, an empty name and a name ``by`` already uses.
     """
-    if not may_keep_views(by):
+    if not permissions.may_keep_views(by):
         raise PermissionDenied("Only agents and managers keep saved views.")
     name = name.strip()
     if not name:
         raise ValidationError({"name": ["Give the view a name."]})
-    if shared and not may_share_views(by):
+    if shared and not permissions.may_share_views(by):
         raise ValidationError({"shared": ["Only managers share views with every agent."]})
     try:
         with transaction.atomic():
@@ -85,7 +70,7 @@ def save_view(*, by: User, name: str, query: str, shared: bool) -> SavedView:
 
 def delete_view(*, view: SavedView, by: User) -> None:
     """Delete ``view``; PermissionDenied unless ``by`` owns it."""
-    if not may_delete_view(by, view):
+    if not permissions.may_delete_view(by, view):
         raise PermissionDenied("Only its owner deletes a saved view.")
     view.delete()
 

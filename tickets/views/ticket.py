@@ -229,7 +229,7 @@ def ticket_detail(request, pk: int):
 def compose_preview(request, pk: int):
     """The composer's text rendered by the desk's Markdown renderer (the one the page uses), as an HTML fragment."""
     ticket = permissions.get_ticket_for(request.user, pk)
-    if not ticket_actions.can_compose(request.user, ticket):
+    if not permissions.can_compose(request.user, ticket):
         raise PermissionDenied
     form = PreviewForm(request.POST)
     body = form.cleaned_data["body"] if form.is_valid() else ""

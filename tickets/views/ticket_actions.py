@@ -151,15 +151,6 @@ def _workable_target(user, pk: int) -> Ticket:
 # --------------------------------------------------------------------------- the composer
 
 
-def can_compose(user: User, ticket: Ticket) -> bool:
-    """Send anything from the composer: a reply, a note or a vendor message (the services check which)."""
-    return (
-        permissions.can_reply(user, ticket)
-        or permissions.can_add_note(user, ticket)
-        or permissions.can_write_to_vendor(user, ticket)
-    )
-
-
 def compose_changes(ticket: Ticket, data: dict) -> services.FieldChanges:
     """The fields the composer changes: those whose submitted value differs from the ticket's."""
     if "status" not in data:
@@ -184,7 +175,7 @@ def compose_changes(ticket: Ticket, data: dict) -> services.FieldChanges:
     )
 
 
-@ticket_action("compose", allowed=can_compose)
+@ticket_action("compose", allowed=permissions.can_compose)
 def compose(request, ticket, data):
     changes = compose_changes(ticket, data)
     done = services.compose_ticket(
