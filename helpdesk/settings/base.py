@@ -249,6 +249,12 @@ SPECTACULAR_SETTINGS = {
     "PARSER_WHITELIST": ["helpdesk.core.parsers.JSONParser"],
     # A text field that refuses blank says so (minLength: 1), as the serializer checks it.
     "ENFORCE_NON_BLANK_FIELDS": True,
+    # Several fields are called "kind" or "tier" with different choices: each set gets its own name.
+    "ENUM_NAME_OVERRIDES": {
+        "MessageKindEnum": "tickets.models.MessageKind",
+        "NotificationKindEnum": "tickets.models.Notification.Kind",
+        "TierEnum": "tickets.models.Tier",
+    },
     # Every error answer documented with its JSON body (helpdesk.core.api.document_errors).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
