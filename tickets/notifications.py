@@ -82,6 +82,7 @@ def _watchers(ticket: Ticket) -> list:
 MAIL_EVENT_KINDS: dict[str, str] = {
     "received": EventKind.CREATED,
     "reply": EventKind.REPLIED,
+    "vendor_message": EventKind.REPLIED,
     "status": EventKind.STATUS_CHANGED,
     "resolved": EventKind.RESOLVED,
     "reopened": EventKind.REOPENED,
@@ -145,6 +146,31 @@ def notifications_for(ticket: Ticket, event: str, extra: dict, source: str) -> l
         assignee = ticket.assignee
         if assignee is not None and assignee.pk != message.author_id and assignee.is_active:
             people += [Recipient.of(u, essential=False) for u in _readers(ticket, event, [assignee])]
+        context = {"message": message, "message_html": markdown_html(message.body), "author": message.author}
+        return [note("ticket_reply", people, context=context)]
+    if event == "vendor_message":
+        # The tier-4 side conversation: the desk's message goes to the vendor's people, the
+        # vendor's to whoever holds the ticket (the assignee, else the managers). Never the
+        # requester or the watchers; the same mail as a reply, with the same threading.
+        vendor_message_id = extra.get("message_id")
+        message = (
+            TicketMessage.objects.select_related("author")
+            .filter(pk=vendor_message_id, ticket=ticket, kind=MessageKind.VENDOR)
+            .first()
+            if vendor_message_id is not None
+            else None
+        )
+        if message is None or message.author is None:
+            return []
+        if permissions.is_vendor_of(message.author, ticket):
+            desk = [ticket.assignee] if ticket.assignee is not None and ticket.assignee.is_active else list(managers())
+            people = [Recipient.of(u, essential=True) for u in _readers(ticket, event, desk)]
+        else:
+            people = [
+                Recipient.of(u, essential=True)
+                for u in _readers(ticket, event, vendor_contacts(ticket))
+                if u.pk != message.author_id
+            ]
         context = {"message": message, "message_html": markdown_html(message.body), "author": message.author}
         return [note("ticket_reply", people, context=context)]
     if event == "status":

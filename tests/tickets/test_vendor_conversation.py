@@ -188,3 +188,20 @@ def test_a_vendor_reply_by_mail_lands_in_the_vendor_conversation(people, ticket)
     assert mail.ticket_message is not None and mail.ticket_message.kind == MessageKind.VENDOR
     ticket.refresh_from_db()
     assert ticket.status == Status.OPEN
+
+
+def test_each_side_of_the_vendor_conversation_is_mailed_the_others_words_and_nobody_else(people, ticket):
+    from django.core import mail
+
+    from tests.mail.test_outbound import run_outbox
+
+    run_outbox()  # the ticket's earlier notices, and the two vendor messages of the fixture
+    delivered = {(tuple(m.to), m.body.count(DESK_SAYS), m.body.count(VENDOR_SAYS)) for m in mail.outbox}
+    vendor_mail = [m for m in mail.outbox if people["vendor"].email in m.to]
+    desk_mail = [m for m in mail.outbox if people["manager"].email in m.to and VENDOR_SAYS in m.body]
+    assert [DESK_SAYS in m.body for m in vendor_mail].count(True) == 1  # the desk's message, to the vendor
+    assert len(desk_mail) == 1  # the vendor's, to the managers (nobody is assigned at tier 4)
+    for outsider in ("requester", "watcher", "other_vendor", "agent_t1"):
+        for m in mail.outbox:
+            if people[outsider].email in m.to:
+                assert DESK_SAYS not in m.body and VENDOR_SAYS not in m.body, (outsider, delivered)

@@ -136,7 +136,8 @@ def add_vendor_message(
     The requester never sees these messages, their files or their events: the REPLIED event is
     recorded as internal. A vendor's message takes a ticket waiting for the vendor back to open.
     Side effects: the message, its event (side "vendor" for the vendor, "other" for the desk,
-    so it never counts as a response to the requester), the files, and the ticket's ``updated_at``.
+    so it never counts as a response to the requester), the files, the ticket's ``updated_at``,
+    and a mail to the other side (``notifications``: the vendor's people, or the desk).
     """
     body = _clean_text(body, "The message")
     uploads = validate_uploads(uploads)
@@ -160,5 +161,6 @@ def add_vendor_message(
             _set_status(ticket, Status.OPEN, by, now)
             changed.append("status")
         _touch(ticket, now, *changed)
+        _notify(ticket, "vendor_message", message_id=message.pk)
         store_attachments(ticket=ticket, by=by, uploads=uploads, message=message)
     return message
