@@ -10,7 +10,6 @@ into 403/400 JSON.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 from django.core.exceptions import ValidationError
@@ -24,20 +23,19 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_view,
 )
-from rest_framework import exceptions, generics, mixins, status, viewsets
-from rest_framework.authtoken.views import ObtainAuthToken
+from rest_framework import generics, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from helpdesk.core.api import ValidatedInput, error_responses, require
 from helpdesk.core.serializers import EmptyInput
 
 from . import permissions, services
 from .api_filters import ORDERINGS, TicketCursorPagination, TicketFilter, TicketFilterBackend
-from .downloads import attachment_response
+from .api_versions import IF_MATCH, STALE, if_match_versions, ticket_etag
+from .downloads import AnyMediaRenderer, attachment_response
 from .models import Attachment, Channel, MessageKind, Status, Ticket, TicketMessage
 from .serializers import (
     ApplyMacroInput,
@@ -60,9 +58,9 @@ from .serializers import (
     TicketCreateSerializer,
     TicketSerializer,
     TicketUpdateSerializer,
-    TokenSerializer,
     TransitionInput,
     WatcherInput,
+    compose_changes,
 )
 
 TICKET_RELATED = ("requester", "assignee", "category", "vendor")
@@ -72,53 +70,6 @@ ERRORS = error_responses(
     missing="No such ticket (or you may not see it).",
 )
 REFUSED = "You may not do that on this ticket."
-
-
-def ticket_etag(version: int) -> str:
-    """The ticket's ETag: its ``version``. Weak, because the body also varies with who reads it and
-    with the SLA summary, while the version follows only the changes people make."""
-    return f'W/"{version}"'
-
-
-# One entity tag of an If-Match list: W/"3", "3" or a bare 3 (clients get the quoting wrong).
-_ETAG_RE = re.compile(r'^(?:W/)?"?([0-9]{1,10})"?$', re.IGNORECASE)
-
-
-def if_match_versions(request) -> set[int] | None:
-    """The ticket versions an ``If-Match`` header accepts; None when it is absent or ``*`` (no check).
-
-    Compared weakly (``W/"3"`` matches version 3): the version is what the tag stands for.
-    An unreadable header is a 400 rather than a silent pass.
-    """
-    header = request.headers.get("If-Match", "").strip()
-    if not header or header == "*":
-        return None
-    versions = set()
-    for part in header.split(","):
-        match = _ETAG_RE.match(part.strip())
-        if match is None:
-            raise exceptions.ParseError('If-Match must carry the ticket\'s ETag, for example W/"3".')
-        versions.add(int(match[1]))
-    return versions
-
-
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    str,
-    OpenApiParameter.HEADER,
-    required=False,
-    description='The ETag of the ticket as you read it (e.g. W/"3"): the change is refused with 412 if '
-    "the ticket changed since. Without it the change applies to the current ticket.",
-)
-
-
-class AnyMediaRenderer(JSONRenderer):
-    """Lets a download be asked for with any ``Accept`` (errors are still JSON)."""
-
-    media_type = "*/*"
-
-
-STALE = OpenApiResponse(description="The ticket changed since the ETag sent in If-Match; nothing changed.")
 
 
 def _action_schema(request=EmptyInput, responses=TicketSerializer, *, if_match: bool = False, **kwargs):
@@ -343,7 +294,7 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedI
         require(permissions.can_compose(user, ticket), REFUSED)
         data = self.validated_input(ComposeInput)
         versions = if_match_versions(request)
-        changes = _compose_changes(ticket, data)
+        changes = compose_changes(ticket, data)
         done = services.compose_ticket(
             ticket_id=ticket.pk,
             by=user,
@@ -636,38 +587,3 @@ class TicketViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ValidatedI
             raise ValidationError(f"There is no ticket {problem_id} you may see.")
         services.link_to_problem(incident_id=ticket.pk, problem_id=problem_id, by=request.user)
         return self._ticket_response(ticket.pk)
-
-
-# --------------------------------------------------------------------------- macros and the composer
-# (the ticket page's macros: rules in tickets.services.macros, the composer in tickets.services.compose)
-
-
-def _compose_changes(ticket: Ticket, data: dict) -> services.FieldChanges:
-    """The field changes of a composer call: each field only when it was sent."""
-    priority: services.PriorityChange | services.Keep = services.KEEP
-    if data.keys() & {"impact", "urgency", "priority", "priority_reason"}:
-        priority = services.PriorityChange(
-            impact=data.get("impact"),
-            urgency=data.get("urgency"),
-            priority=data.get("priority"),
-            reason=data.get("priority_reason", ticket.priority_reason if "priority" in data else ""),
-        )
-    return services.FieldChanges(
-        status=data.get("status", services.KEEP),
-        priority=priority,
-        category=data.get("category", services.KEEP),
-        assignee=data.get("assignee", services.KEEP),
-    )
-
-
-@extend_schema(
-    summary="Get an API token",
-    description="Exchange a username and password for the token to send as `Authorization: Token <key>`.",
-    responses={200: TokenSerializer, 400: ERRORS[400]},
-)
-class TokenView(ObtainAuthToken):
-    """DRF's ``obtain_auth_token`` with a documented answer."""
-
-    # ObtainAuthToken names DRF's parsers itself; use the project's (a too-deep body is a 400).
-    # The stubs type the setting as import strings; api_settings answers the imported classes.
-    parser_classes = api_settings.DEFAULT_PARSER_CLASSES  # type: ignore[assignment]

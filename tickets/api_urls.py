@@ -3,7 +3,8 @@
 from django.urls import path
 from rest_framework.routers import SimpleRouter
 
-from .api import TicketViewSet, TokenView
+from .api import TicketViewSet
+from .api_token import TokenView
 from .api_workspace import MacroViewSet, SavedViewViewSet
 
 app_name = "tickets_api"

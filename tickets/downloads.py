@@ -1,6 +1,7 @@
 """The one way an attachment leaves the server: as a download, never rendered."""
 
 from django.http import FileResponse, Http404
+from rest_framework.renderers import JSONRenderer
 
 from .models import Attachment
 from .services import download_content_type
@@ -22,3 +23,9 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+class AnyMediaRenderer(JSONRenderer):
+    """Lets a download be asked for with any ``Accept`` (errors are still JSON)."""
+
+    media_type = "*/*"

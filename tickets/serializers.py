@@ -18,7 +18,7 @@ from rest_framework import serializers
 
 from helpdesk.core.serializers import RequiredTextField, StrictSerializer
 
-from . import permissions
+from . import permissions, services
 from .models import (
     Attachment,
     Category,
@@ -432,3 +432,21 @@ class ComposedSerializer(serializers.Serializer):
 
     message = MessageSerializer(read_only=True, allow_null=True)
     ticket = serializers.DictField(read_only=True, help_text="The ticket, as GET /api/tickets/{id}/ answers it.")
+
+
+def compose_changes(ticket: Ticket, data: dict) -> services.FieldChanges:
+    """The field changes of a composer call: each field only when it was sent."""
+    priority: services.PriorityChange | services.Keep = services.KEEP
+    if data.keys() & {"impact", "urgency", "priority", "priority_reason"}:
+        priority = services.PriorityChange(
+            impact=data.get("impact"),
+            urgency=data.get("urgency"),
+            priority=data.get("priority"),
+            reason=data.get("priority_reason", ticket.priority_reason if "priority" in data else ""),
+        )
+    return services.FieldChanges(
+        status=data.get("status", services.KEEP),
+        priority=priority,
+        category=data.get("category", services.KEEP),
+        assignee=data.get("assignee", services.KEEP),
+    )

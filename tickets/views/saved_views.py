@@ -1,6 +1,6 @@
 """Saved views: a named queue filter and sort, personal or shared with every agent.
 
-The rules live here once and the page and the API (``tickets.api.SavedViewViewSet``) both use
+The rules live here once and the page and the API (``tickets.api_workspace.SavedViewViewSet``) both use
 them: agents and managers keep views (everyone else gets 403); a person sees their own views
 and the shared ones, never another person's personal view; only managers share a view (an
 agent's "shared" is refused, so a team list stays curated); only the owner deletes a view.
